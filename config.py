@@ -1,0 +1,123 @@
+"""Settings, read from the environment.
+
+The embedded default (no variables set) runs on SQLite with in-process helpers;
+production sets DATABASE_URL, SECRET_KEY, REDIS_URL and, for search, MEILI_URL.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+_DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", _DEVELOPMENT_SECRET)
+    SQLALCHEMY_ENGINES = {"default": os.environ.get("DATABASE_URL", "sqlite:///exchange.sqlite")}
+
+    # Sessions: a short idle timeout renewed on every request, plus an absolute cap
+    # checked against the login time stored in the session.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30")))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    FORCE_HTTPS = False
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which already expires
+    WTF_I18N_ENABLED = True
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 10
+    API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "90")))
+    PASSWORD_RESET_LIFETIME = timedelta(hours=2)
+    INVITATION_LIFETIME = timedelta(days=7)
+
+    MEILI_URL = os.environ.get("MEILI_URL")
+    MEILI_MASTER_KEY = os.environ.get("MEILI_MASTER_KEY")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@jjj-exchange.example")
+    # The embedded default drains the outbox in a background thread of the web
+    # process; production runs `flask --app wsgi worker` instead.
+    RUN_WORKER_IN_PROCESS = _bool("RUN_WORKER_IN_PROCESS", True)
+
+    API_TITLE = "Jing-Jin-Ji Innovation Exchange API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        }
+    }
+
+    def check(self) -> None:
+        """Refuse to run with settings that are unsafe for this environment."""
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = _bool("FORCE_HTTPS", True)
+    RUN_WORKER_IN_PROCESS = _bool("RUN_WORKER_IN_PROCESS", False)
+
+    def check(self) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if not secret or secret == _DEVELOPMENT_SECRET or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production")
+        if not os.environ.get("REDIS_URL"):
+            raise RuntimeError("REDIS_URL must be set in production: login limits must hold across processes")
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    RATELIMIT_STORAGE_URI = "memory://"
+    RUN_WORKER_IN_PROCESS = False
+    SERVER_NAME = None
+
+
+def config_for(environment: str | None = None) -> Config:
+    name = (environment or os.environ.get("EXCHANGE_ENV") or "development").lower()
+    classes = {"development": Config, "production": ProductionConfig, "test": TestConfig}
+    if name not in classes:
+        raise RuntimeError(f"EXCHANGE_ENV must be one of {', '.join(classes)}, not {name!r}")
+    return classes[name]()

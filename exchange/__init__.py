@@ -1,0 +1,70 @@
+"""The Jing-Jin-Ji Innovation Exchange: create_app wires extensions, blueprints, errors and CLI."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None, environment: str | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                instance_path=str(PROJECT_ROOT / "instance"))
+    configuration = settings.config_for(environment)
+    configuration.check()
+    app.config.from_object(configuration)
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from exchange import web
+    from exchange.extensions import babel, csrf, db, limiter, login_manager
+
+    db.init_app(app)
+    _configure_database(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    web.init_security(app)
+    web.init_sessions(app)
+    web.init_templates(app)
+
+    from exchange.accounts.views import bp as accounts_bp
+    from exchange.orgs.views import bp as orgs_bp
+    from exchange.site.views import bp as site_bp
+
+    for blueprint in (site_bp, accounts_bp, orgs_bp):
+        app.register_blueprint(blueprint)
+
+    from exchange.api import init_api
+
+    init_api(app)
+    web.init_error_handlers(app)
+
+    from exchange.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    import sqlalchemy as sa
+
+    from exchange.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            if engine.url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()

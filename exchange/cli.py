@@ -1,0 +1,141 @@
+"""Command line: `flask --app wsgi …` for users, seed data, the schema and the worker."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from exchange.accounts.models import Role
+from exchange.errors import DomainError
+from exchange.extensions import db
+
+
+def _fail(error: DomainError) -> None:
+    details = "; ".join(f"{name}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}"
+                        for name, msgs in error.fields.items())
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role if r is not Role.VISITOR]))
+@click.option("--region", type=click.Choice(["BJ", "TJ", "HE"]))
+@click.option("--org", "organization_id", type=int, help="Organisation id, for members.")
+@click.option("--name", "display_name", help="Display name (defaults to the e-mail's local part).")
+def create_user_command(email: str, role: str, region: str | None, organization_id: int | None,
+                        display_name: str | None) -> None:
+    """Create an account; the password is read from standard input."""
+    from exchange.accounts.services import create_user, system_actor
+    from exchange.orgs.models import Organization
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty()) \
+        if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    organization = db.session.get(Organization, organization_id) if organization_id else None
+    if organization_id and organization is None:
+        raise click.ClickException(f"No organisation with id {organization_id}.")
+    try:
+        user = create_user(db.session, system_actor(), email=email, display_name=display_name or email.split("@")[0],
+                           password=password, role=Role(role), region_code=region, organization=organization)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Created user {user.id} <{user.email}> as {user.role.value}.")
+
+
+@users_cli.command("disable")
+@click.argument("user_id", type=int)
+def disable_user_command(user_id: int) -> None:
+    """Disable an account and end all its sessions."""
+    from exchange.accounts.services import set_user_disabled, system_actor
+
+    try:
+        set_user_disabled(db.session, system_actor(), user_id, True)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Disabled user {user_id}.")
+
+
+@users_cli.command("set-role")
+@click.argument("user_id", type=int)
+@click.option("--role", required=True, type=click.Choice([Role.REGIONAL_ADMIN.value, Role.PLATFORM_ADMIN.value]))
+@click.option("--region", type=click.Choice(["BJ", "TJ", "HE"]))
+def set_role_command(user_id: int, role: str, region: str | None) -> None:
+    """Change an administrator's role or region; their sessions end."""
+    from exchange.accounts.services import set_user_role, system_actor
+
+    try:
+        set_user_role(db.session, system_actor(), user_id, Role(role), region)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"User {user_id} is now {role}{' of ' + region if region else ''}.")
+
+
+seed_cli = AppGroup("seed", help="Load reference and demo data.")
+
+
+@seed_cli.command("taxonomy")
+def seed_taxonomy_command() -> None:
+    """Load regions, districts and technology fields (idempotent)."""
+    from exchange.taxonomy.services import load_reference_data
+
+    load_reference_data(db.session)
+    click.echo("Reference data loaded.")
+
+
+@seed_cli.command("demo")
+def seed_demo_command() -> None:
+    """Load reference data and the demo organisations and accounts under seed/ (idempotent)."""
+    from exchange.demo.services import load_demo_data
+
+    summary = load_demo_data(db.session)
+    click.echo(f"Demo data loaded: {summary}.")
+
+
+db_cli = AppGroup("db", help="Database schema (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade_command(revision: str) -> None:
+    """Migrate the schema up to REVISION (default: head)."""
+    from exchange.migrations import upgrade
+
+    upgrade(revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade_command(revision: str) -> None:
+    """Migrate the schema down to REVISION (default: one step)."""
+    from exchange.migrations import downgrade
+
+    downgrade(revision)
+
+
+@click.command("worker")
+@click.option("--idle", default=0.5, show_default=True, help="Seconds to wait when there is nothing to do.")
+def worker_command(idle: float) -> None:
+    """Run the background worker (outbox: mail) until stopped."""
+    from exchange.notifications.services import run_worker
+
+    stop = threading.Event()
+
+    def request_stop(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, stop, idle_seconds=idle)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (users_cli, seed_cli, db_cli, worker_command):
+        app.cli.add_command(command)

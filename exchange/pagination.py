@@ -1,0 +1,88 @@
+"""Pages of query results: two queries per page (count and rows), whatever its size."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from exchange.errors import ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def __post_init__(self) -> None:
+        fields = {}
+        if not 1 <= self.page <= MAX_PAGE:
+            fields["page"] = _l("Page must be a whole number from 1 to %(max)s.", max=MAX_PAGE)
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            fields["per_page"] = _l("Items per page must be a whole number from 1 to %(max)s.", max=MAX_PER_PAGE)
+        if fields:
+            raise ValidationFailed(fields=fields)
+
+    @classmethod
+    def from_args(cls, args: dict[str, str] | object) -> PageRequest:
+        """Parse ?page=&per_page= from a query string, with clear errors for bad values."""
+        get = getattr(args, "get")
+        values = {}
+        fields = {}
+        for name, default in (("page", 1), ("per_page", DEFAULT_PER_PAGE)):
+            raw = get(name)
+            if raw in (None, ""):
+                values[name] = default
+                continue
+            try:
+                values[name] = int(raw)
+            except (TypeError, ValueError):
+                fields[name] = _l("Must be a whole number.")
+        if fields:
+            raise ValidationFailed(fields=fields)
+        return cls(**values)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    request: PageRequest
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def per_page(self) -> int:
+        return self.request.per_page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def paginate(session: Session, statement: sa.Select[tuple[T]], request: PageRequest) -> Page[T]:
+    total = session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())) or 0
+    items = list(session.scalars(statement.limit(request.per_page).offset(request.offset)))
+    return Page(items=items, total=total, request=request)

@@ -1,0 +1,192 @@
+"""Request-level wiring shared by every page and API call: locale, security, sessions, errors."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from exchange.errors import DomainError, error_for_status
+
+log = logging.getLogger("exchange")
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line and the worker speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    user_locale = getattr(current_user, "locale", None) if not is_api_request() else None
+    if user_locale in supported:
+        return user_locale
+    best = request.accept_languages.best_match(["zh", "zh_CN", "zh-CN", "en"])
+    if best and best.startswith("en"):
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next_path(target: str | None, default: str = "/") -> str:
+    """A same-site path to go to after a form, or the default for anything else."""
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(char) < 32 or char == "\\" for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def init_security(app: Flask) -> None:
+    from exchange.extensions import talisman
+
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=True,
+        strict_transport_security_max_age=31536000,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="strict-origin-when-cross-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+
+def init_sessions(app: Flask) -> None:
+    from exchange.accounts.models import Visitor
+    from exchange.accounts.services import user_for_session
+    from exchange.extensions import db, login_manager
+
+    login_manager.anonymous_user = Visitor
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.refresh_view = "accounts.reauthenticate"
+    login_manager.needs_refresh_message = None
+
+    @login_manager.user_loader
+    def load_user(session_user_id: str) -> Any:
+        return user_for_session(db.session, session_user_id)
+
+    @app.before_request
+    def enforce_session_lifetime() -> None:
+        session.permanent = True  # idle timeout: PERMANENT_SESSION_LIFETIME, renewed per request
+        login_at = session.get("login_at")
+        if login_at is None or (is_api_request() and request.headers.get("Authorization")):
+            return
+        age = datetime.now(timezone.utc).timestamp() - float(login_at)
+        if age > app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds():
+            logout_user()
+            session.clear()
+
+    worker_lock = threading.Lock()
+
+    @app.before_request
+    def start_in_process_worker() -> None:
+        # The embedded default needs no second process: the web process drains the outbox.
+        if not app.config["RUN_WORKER_IN_PROCESS"] or app.extensions.get("outbox_worker"):
+            return
+        with worker_lock:
+            if not app.extensions.get("outbox_worker"):
+                from exchange.notifications.services import start_background_worker
+
+                app.extensions["outbox_worker"] = start_background_worker(app)
+
+
+def mark_logged_in() -> None:
+    session["login_at"] = datetime.now(timezone.utc).timestamp()
+
+
+def init_templates(app: Flask) -> None:
+    from exchange import policy
+    from exchange.accounts.models import Role
+
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {
+            "current_locale": str(get_locale()),
+            "languages": [("zh_CN", "中文"), ("en", "English")],
+            "Role": Role,
+            "can": lambda action, obj=None: policy.can(current_user, policy.Action(action), obj),
+        }
+
+    @app.template_filter("localtime")
+    def localtime(value: datetime | None) -> str:
+        from flask_babel import format_datetime
+
+        return format_datetime(value, "short") if value else ""
+
+
+def error_response(error: DomainError) -> Any:
+    if is_api_request():
+        response = jsonify(error.to_dict())
+        response.status_code = error.status
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    return render_template("errors/error.html", error=error), error.status
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> Any:
+        return error_response(error)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError) -> Any:
+        from flask_babel import lazy_gettext as _l
+
+        return error_response(DomainError(
+            _l("The form has expired or was not sent from this site. Please reload the page and try again."),
+            code="csrf_failed"))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Any:
+        response = current_app.make_response(error_response(error_for_status(error.code or 500)))
+        valid_methods = getattr(error, "valid_methods", None)
+        if error.code == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from exchange.extensions import db
+
+        db.session.rollback()
+        return error_response(error_for_status(500))
+
+
+def request_actor() -> Any:
+    """Who is asking: the API's bearer-token user if set for this request, else the session user."""
+    return g.get("api_actor") or current_user._get_current_object()

@@ -1,0 +1,140 @@
+"""Each test gets an app on a fresh database: SQLite by default, PostgreSQL with TEST_DATABASE_URL.
+
+Services that a suite needs (PostgreSQL, Redis, chromium) are skipped loudly when missing
+locally; under CI=true a missing service fails the run instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from exchange import create_app
+from exchange.extensions import db as extension_db
+from exchange.models import metadata
+from exchange.taxonomy.services import load_reference_data
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip with a loud reason locally; fail in CI, where every service must be there."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI needs this service: {reason}")
+    pytest.skip(f"SERVICE MISSING — {reason}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set TEST_DATABASE_URL for PostgreSQL)'}",
+        f"redis: {REDIS_URL or 'not configured (set TEST_REDIS_URL)'}",
+    ]
+
+
+_postgres_schema_ready = False
+
+
+def _prepare_postgres(engine: sa.Engine) -> None:
+    global _postgres_schema_ready
+    if not _postgres_schema_ready:
+        metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        metadata.create_all(engine)
+        _postgres_schema_ready = True
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+def database_url(tmp_path: Any) -> str:
+    return POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+def make_app(database: str, **overrides: Any) -> Flask:
+    return create_app({"SQLALCHEMY_ENGINES": {"default": database}, **overrides}, environment="test")
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings of the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path: Any, app_overrides: dict[str, Any]) -> Iterator[Flask]:
+    application = make_app(database_url(tmp_path), **app_overrides)
+    with application.app_context():
+        engine = extension_db.engine
+        if engine.dialect.name == "postgresql":
+            _prepare_postgres(engine)
+        else:
+            metadata.create_all(engine)
+        load_reference_data(extension_db.session)
+    yield application
+    with application.app_context():
+        extension_db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The database session of a test, inside an application context."""
+    with app.test_request_context():
+        yield extension_db.session
+
+
+class Browser:
+    """A test client that behaves like a person with a browser: it sends CSRF tokens."""
+
+    CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf_token(self, page: str = "/login") -> str:
+        response = self.client.get(page)
+        match = self.CSRF_PATTERN.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1) or match.group(2)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.csrf_token()}, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def login(self, email: str, password: str, remember: bool = False) -> Any:
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        response = self.post("/login", data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    def api(self, method: str, url: str, **kwargs: Any) -> Any:
+        """A browser-session API call: unsafe methods carry the CSRF header."""
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if method.upper() not in ("GET", "HEAD"):
+            headers["X-CSRFToken"] = self.csrf_token()
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def browser(app: Flask) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def new_browser(app: Flask):  # type: ignore[no-untyped-def]
+    """For tests that need several people at once."""
+    return lambda: Browser(app.test_client())
