@@ -19,6 +19,8 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     configuration.check()
     app.config.from_object(configuration)
     app.config.update(overrides or {})
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
+    app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from exchange import web

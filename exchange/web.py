@@ -134,7 +134,7 @@ def init_templates(app: Flask) -> None:
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
         return {
-            "current_locale": str(get_locale()),
+            "current_locale": "en" if get_locale().language == "en" else "zh_CN",
             "languages": [("zh_CN", "中文"), ("en", "English")],
             "Role": Role,
             "can": lambda action, obj=None: policy.can(current_user, policy.Action(action), obj),
@@ -172,7 +172,11 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Any:
-        response = current_app.make_response(error_response(error_for_status(error.code or 500)))
+        from exchange.api import translate_schema_errors
+
+        data = getattr(error, "data", None) or {}  # webargs puts schema errors here
+        fields = translate_schema_errors(data["messages"]) if "messages" in data else None
+        response = current_app.make_response(error_response(error_for_status(error.code or 500, fields)))
         valid_methods = getattr(error, "valid_methods", None)
         if error.code == 405 and valid_methods:
             response.headers["Allow"] = ", ".join(valid_methods)

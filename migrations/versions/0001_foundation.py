@@ -97,7 +97,6 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_organizations_district_id_districts')),
     sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_organizations_region_code_regions')),
-    sa.ForeignKeyConstraint(['reviewed_by_id'], ['users.id'], name=op.f('fk_organizations_reviewed_by_id_users'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_organizations_credit_code'))
     )
@@ -129,6 +128,10 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_region_code'), ['region_code'], unique=False)
+
+    # organizations and users refer to each other: this key can only follow both tables.
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_organizations_reviewed_by_id_users'), 'users', ['reviewed_by_id'], ['id'])
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,6 +202,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_region_code'))
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_organizations_reviewed_by_id_users'), type_='foreignkey')
     op.drop_table('users')
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organizations_status'))
