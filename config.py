@@ -37,6 +37,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     FORCE_HTTPS = False
 
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust,
+    # so that per-address login limits and the audit see the client's address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which already expires

@@ -19,6 +19,11 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     configuration.check()
     app.config.from_object(configuration)
     app.config.update(overrides or {})
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -61,8 +61,23 @@ def database_url(tmp_path: Any) -> str:
     return POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, as in a real server.
+
+    Without this, a request made while the test holds a context (the `db` fixture does)
+    would share the test's `g`: cached users, CSRF tokens and sessions would leak between
+    requests and hide bugs.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database: str, **overrides: Any) -> Flask:
-    return create_app({"SQLALCHEMY_ENGINES": {"default": database}, **overrides}, environment="test")
+    application = create_app({"SQLALCHEMY_ENGINES": {"default": database}, **overrides}, environment="test")
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture
@@ -138,3 +153,31 @@ def browser(app: Flask) -> Browser:
 def new_browser(app: Flask):  # type: ignore[no-untyped-def]
     """For tests that need several people at once."""
     return lambda: Browser(app.test_client())
+
+
+# Helpers for tests that mix requests and database work -----------------------------------
+
+@pytest.fixture
+def app_db(app: Flask):  # type: ignore[no-untyped-def]
+    """`with app_db() as session:` — a short database session of its own, between requests.
+
+    Each block starts from what the requests have committed so far (no objects cached from
+    earlier in the test) and ends its application context, like a separate process would.
+    """
+    from contextlib import contextmanager
+
+    @contextmanager
+    def open_session() -> Iterator[Any]:
+        with app.app_context():
+            yield extension_db.session
+
+    return open_session
+
+
+def copy_cookies(source: Browser, target: Browser, names: tuple[str, ...] = ("session", "remember_token")) -> Browser:
+    """Give `target` the cookies `source` holds now, as an attacker who captured them would."""
+    for name in names:
+        cookie = source.client.get_cookie(name)
+        if cookie is not None:
+            target.client.set_cookie(name, cookie.value)
+    return target

@@ -70,7 +70,7 @@ def create_token(body: dict[str, Any]) -> Any:
     """Exchange an e-mail and password for a bearer token."""
     user = services.authenticate(db.session, Visitor(), body["email"], body["password"])
     issued = services.create_api_token(db.session, user, body.get("name"))
-    return {**TokenSchema().dump(issued.token), "token": issued.secret}
+    return {**{name: getattr(issued.token, name) for name in TokenSchema().fields}, "token": issued.secret}
 
 
 @auth_bp.get("/tokens")

@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from exchange.api import BEARER_SECURITY
+from exchange.api import BEARER_SECURITY, login_required
 from exchange.api.schemas import MessageSchema, PageQuerySchema, QuerySchema, RequestSchema, page_body, page_of, page_request
 from exchange.extensions import db, limiter
 from exchange.orgs import services
@@ -119,6 +119,7 @@ def get_organization(organization_id: int) -> Any:
 
 
 @bp.patch("/<int:organization_id>")
+@login_required
 @bp.arguments(ChangesSchema)
 @bp.response(200, OrganizationSchema)
 @bp.doc(security=BEARER_SECURITY)
@@ -130,6 +131,7 @@ def update_organization(body: dict[str, Any], organization_id: int) -> Any:
 
 
 @bp.post("/<int:organization_id>/approve")
+@login_required
 @bp.response(200, OrganizationSchema)
 @bp.doc(security=BEARER_SECURITY)
 def approve(organization_id: int) -> Any:
@@ -138,6 +140,7 @@ def approve(organization_id: int) -> Any:
 
 
 @bp.post("/<int:organization_id>/reject")
+@login_required
 @bp.arguments(RejectionSchema)
 @bp.response(200, OrganizationSchema)
 @bp.doc(security=BEARER_SECURITY)
@@ -147,6 +150,7 @@ def reject(body: dict[str, Any], organization_id: int) -> Any:
 
 
 @bp.get("/<int:organization_id>/members")
+@login_required
 @bp.response(200, MemberSchema(many=True))
 @bp.doc(security=BEARER_SECURITY)
 def members(organization_id: int) -> Any:
@@ -154,6 +158,7 @@ def members(organization_id: int) -> Any:
 
 
 @bp.post("/<int:organization_id>/invitations")
+@login_required
 @bp.arguments(InvitationRequestSchema)
 @bp.response(201, InvitationSchema)
 @bp.doc(security=BEARER_SECURITY)

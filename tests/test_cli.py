@@ -1,0 +1,51 @@
+"""The command line: accounts from stdin, idempotent demo data."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from exchange.accounts.models import Role, User
+from exchange.demo.services import DEMO_PASSWORD
+from exchange.orgs.models import Organization, OrganizationStatus
+
+
+def test_users_create_reads_the_password_from_stdin(app, db):
+    result = app.test_cli_runner().invoke(args=["users", "create", "--email", "Admin.TJ@Example.cn",
+                                                "--role", "regional_admin", "--region", "TJ"],
+                                          input="一个很长的中文密码 with spaces\n")
+    assert result.exit_code == 0, result.output
+    user = db.scalar(sa.select(User).where(User.email == "admin.tj@example.cn"))
+    assert user.role is Role.REGIONAL_ADMIN and user.region_code == "TJ"
+    response = app.test_client().post("/api/v1/auth/tokens", json={"email": "admin.tj@example.cn",
+                                                                     "password": "一个很长的中文密码 with spaces"})
+    assert response.status_code == 201
+
+
+def test_users_create_explains_a_bad_request(app):
+    result = app.test_cli_runner().invoke(args=["users", "create", "--email", "x@example.cn",
+                                                "--role", "regional_admin"], input="long enough password\n")
+    assert result.exit_code != 0 and "region" in result.output
+
+
+def test_seed_demo_loads_all_regions_and_is_idempotent(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    counts = dict(db.execute(sa.select(Organization.status, sa.func.count()).group_by(Organization.status)).all())
+    users = db.scalar(sa.select(sa.func.count()).select_from(User))
+    regions = set(db.scalars(sa.select(Organization.region_code).distinct()))
+    districts = db.scalar(sa.select(sa.func.count(sa.distinct(Organization.district_id))))
+    roles = set(db.scalars(sa.select(User.role).distinct()))
+
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+
+    assert sum(counts.values()) >= 30 and counts[OrganizationStatus.PENDING] >= 3
+    assert regions == {"BJ", "TJ", "HE"} and districts >= 15
+    assert roles == set(Role) - {Role.VISITOR}
+    assert db.scalar(sa.select(sa.func.count()).select_from(Organization)) == sum(counts.values())
+    assert db.scalar(sa.select(sa.func.count()).select_from(User)) == users
+    login = app.test_client().post("/api/v1/auth/tokens", json={"email": "institute.bj@demo.jjj-exchange.cn",
+                                                                  "password": DEMO_PASSWORD})
+    assert login.status_code == 201
+
+
+def test_no_account_exists_without_demo_data(app, db):
+    assert db.scalar(sa.select(sa.func.count()).select_from(User)) == 0
