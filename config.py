@@ -96,8 +96,11 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = _bool("FORCE_HTTPS", True)
     RUN_WORKER_IN_PROCESS = _bool("RUN_WORKER_IN_PROCESS", False)
+    DEBUG = False  # Flask would otherwise take it from FLASK_DEBUG
 
     def check(self) -> None:
+        if _bool("FLASK_DEBUG"):
+            raise RuntimeError("FLASK_DEBUG must be off in production: debug mode shows code and tracebacks")
         secret = os.environ.get("SECRET_KEY", "")
         if not secret or secret == _DEVELOPMENT_SECRET or len(secret) < 32:
             raise RuntimeError(

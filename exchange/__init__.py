@@ -24,11 +24,14 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from exchange import web
+
+    app.url_map.converters["int"] = web.IdConverter  # before any route is added
+    app.json = web.JSONProvider(app)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from exchange import web
     from exchange.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
@@ -42,10 +45,12 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     web.init_templates(app)
 
     from exchange.accounts.views import bp as accounts_bp
+    from exchange.catalog.views import bp as catalog_bp
+    from exchange.notifications.views import bp as notifications_bp
     from exchange.orgs.views import bp as orgs_bp
     from exchange.site.views import bp as site_bp
 
-    for blueprint in (site_bp, accounts_bp, orgs_bp):
+    for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
     from exchange.api import init_api
@@ -74,4 +79,5 @@ def _configure_database(app: Flask) -> None:
             cursor.execute("PRAGMA busy_timeout=10000")
             if engine.url.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; commits stop waiting for fsync
             cursor.close()

@@ -94,7 +94,9 @@ def seed_demo_command() -> None:
     """Load reference data and the demo organisations and accounts under seed/ (idempotent)."""
     from exchange.demo.services import load_demo_data
 
-    summary = load_demo_data(db.session)
+    # Reviews link back to their entries: a request context lets url_for build those links.
+    with current_app.test_request_context("/"):
+        summary = load_demo_data(db.session)
     click.echo(f"Demo data loaded: {summary}.")
 
 

@@ -1,6 +1,7 @@
 """Request-level wiring shared by every page and API call: locale, security, sessions, errors."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import datetime, timezone
@@ -8,10 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from exchange.errors import DomainError, error_for_status
 
@@ -29,6 +32,30 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
     "form-action": "'self'",
 }
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits up to the largest 64-bit id, anything else is 404.
+
+    Werkzeug's own converter takes any Unicode digit ("/organizations/１" is organisation 1) and
+    any size, and SQLite cannot bind an integer above 2**63 - 1 (an OverflowError: a 500).
+    """
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deep for the parser is invalid JSON (400), not a 500."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
 
 
 def is_api_request() -> bool:
@@ -138,6 +165,7 @@ def init_templates(app: Flask) -> None:
             "languages": [("zh_CN", "中文"), ("en", "English")],
             "Role": Role,
             "can": lambda action, obj=None: policy.can(current_user, policy.Action(action), obj),
+            "unread_notifications": _unread_notifications(),
         }
 
     @app.template_filter("localtime")
@@ -145,6 +173,15 @@ def init_templates(app: Flask) -> None:
         from flask_babel import format_datetime
 
         return format_datetime(value, "short") if value else ""
+
+
+def _unread_notifications() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    from exchange.extensions import db
+    from exchange.notifications.inbox import unread_count
+
+    return unread_count(db.session, current_user)
 
 
 def error_response(error: DomainError) -> Any:
@@ -157,9 +194,30 @@ def error_response(error: DomainError) -> Any:
     return render_template("errors/error.html", error=error), error.status
 
 
+def record_denial(error: DomainError) -> None:
+    """Audit a refused request (401/403) in a transaction of its own: what was tried is undone."""
+    from exchange.audit.services import record
+    from exchange.extensions import db
+
+    try:
+        db.session.rollback()
+        if is_api_request() and request.headers.get("Authorization") is not None:
+            actor = g.get("api_actor")  # a bearer token alone says who asks; the cookie is ignored
+        else:
+            actor = current_user
+        record(db.session, "access.denied", getattr(actor, "id", None), None, status=error.status,
+               code=error.code, method=request.method, path=request.path[:200])
+        db.session.commit()
+    except Exception:  # a failing audit write must not turn a 403 into a 500
+        log.exception("could not record a denial on %s %s", request.method, request.path)
+        db.session.rollback()
+
+
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Any:
+        if error.status in (401, 403):
+            record_denial(error)
         return error_response(error)
 
     @app.errorhandler(CSRFError)

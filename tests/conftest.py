@@ -22,6 +22,9 @@ from exchange.taxonomy.services import load_reference_data
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+# A server on which tests may create throwaway databases (the migration tests do), in
+# the SQLite pass too.
+POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL") or POSTGRES_URL
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
@@ -181,3 +184,9 @@ def copy_cookies(source: Browser, target: Browser, names: tuple[str, ...] = ("se
         if cookie is not None:
             target.client.set_cookie(name, cookie.value)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(app_overrides: dict[str, Any], tmp_path: Any) -> None:
+    """Attachments of a test land in its own temporary folder."""
+    app_overrides.setdefault("UPLOAD_DIR", str(tmp_path / "uploads"))

@@ -90,3 +90,77 @@ def api_token(session: Session, user: User) -> str:
 
 def token_row(session: Session, secret_prefix: str) -> ApiToken | None:
     return session.scalar(sa.select(ApiToken).where(ApiToken.prefix == secret_prefix[:8]))
+
+
+# Entries of the libraries ----------------------------------------------------------------
+
+def achievement_data(session: Session, org: Organization, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": f"固态锂电池硫化物电解质制备技术{unique_number()}", "district": org.district_id,
+        "summary": "一种高离子电导率硫化物固态电解质的低成本制备工艺，室温电导率达到 12 mS/cm。",
+        "field": "nev.power-battery", "keywords": ["固态电池", "电解质"], "maturity": "intermediate", "trl": 6,
+        "ip_type": "invention", "patents": ["ZL202110123456.7"], "ip_status": "granted",
+        "modes": ["license", "joint_development"], "price_fen": 50_000_000, "application_scenarios": "动力电池"}
+    return {**data, **changes}
+
+
+def need_data(session: Session, org: Organization, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": f"电池包热失控预警算法需求{unique_number()}", "district": org.district_id,
+        "summary": "需要一套基于多传感器融合的热失控预警算法，提前 5 分钟预警。", "field": "nev.power-battery",
+        "keywords": ["热失控", "BMS"], "budget_min_fen": 10_000_000, "budget_max_fen": 60_000_000,
+        "deadline": "2030-06-30", "modes": ["joint_development"], "required_maturity": "pilot"}
+    return {**data, **changes}
+
+
+def expert_data(session: Session, org: Organization, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": f"王立新{unique_number()}", "district": org.district_id, "field": "materials.wide-bandgap",
+        "summary": "长期从事碳化硅功率器件与外延材料研究，主持国家重点研发计划项目 3 项。",
+        "keywords": ["SiC", "功率器件"], "title_rank": "senior", "position": "研究员",
+        "other_fields": ["ngit.ic-design"], "available_for_consulting": True, "available_for_review": True,
+        "phone": "13912345678", "email": "wang.lixin@example.edu.cn", "id_number": "11010519491231002X"}
+    return {**data, **changes}
+
+
+def talent_data(session: Session, org: Organization, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": f"动力电池 BMS 算法工程师{unique_number()}", "district": org.district_id, "field": "nev.power-battery",
+        "summary": "8 年车规级 BMS 开发经验，熟悉 SOC/SOH 估算与功能安全。", "keywords": ["BMS"],
+        "person_name": "李静", "is_team": False, "skills": ["BMS", "SOC 估算"], "education": "master",
+        "experience_years": 8, "wanted_region": "TJ", "wanted_role": "算法负责人",
+        "phone": "13812345678", "email": "li.jing@example.cn"}
+    return {**data, **changes}
+
+
+def project_data(session: Session, org: Organization, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": f"京津冀氢能重卡示范应用{unique_number()}", "district": org.district_id, "field": "nev.fuel-cell",
+        "summary": "联合三地企业与院所开展燃料电池重卡示范运营。", "keywords": ["氢能", "重卡"],
+        "programme": "京津冀基础研究合作专项", "budget_fen": 3_000_000_000, "start_date": "2024-01-01",
+        "end_date": "2026-12-31", "project_status": "ongoing", "partners": [], "outcomes": []}
+    return {**data, **changes}
+
+
+ENTRY_OWNER_KIND = {"achievement": "institute", "need": "enterprise", "expert": "institute",
+                    "talent": "sme", "project": "institute"}
+
+
+def entry(session: Session, kind: str = "achievement", *, region: str = "BJ", status: str = "approved",
+          owner: User | None = None, **changes: object):  # type: ignore[no-untyped-def]
+    """An entry brought to `status` through the lifecycle by its owner and its region's admin."""
+    from exchange.catalog.models import EntryKind
+    from exchange.catalog.services import change_status, create_entry
+    from exchange.demo.entries import PATHS
+
+    entry_kind = EntryKind(kind)
+    if owner is None:
+        owner = organization(session, kind=ENTRY_OWNER_KIND[kind], region=region).owner
+    org = session.get(Organization, owner.organization_id)
+    builders = {EntryKind.ACHIEVEMENT: achievement_data, EntryKind.NEED: need_data, EntryKind.EXPERT: expert_data,
+                EntryKind.TALENT: talent_data, EntryKind.PROJECT: project_data}
+    created = create_entry(session, owner, entry_kind, builders[entry_kind](session, org, **changes))
+    for action, who in PATHS[status]:
+        actor = owner if who == "owner" else region_admin(session, org.region_code)
+        change_status(session, actor, entry_kind, created.id, action, "资料不完整，请补充检测报告。")
+    return created

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from exchange.extensions import db
 from exchange.migrations import alembic_config
 from exchange.models import metadata
-from tests.conftest import POSTGRES_URL, make_app, require_service
+from tests.conftest import POSTGRES_SERVER_URL, make_app, require_service
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,8 +22,8 @@ def empty_database(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
-    require_service(bool(POSTGRES_URL), "PostgreSQL (set TEST_DATABASE_URL) for the migration test")
-    server = sa.engine.make_url(POSTGRES_URL)
+    require_service(bool(POSTGRES_SERVER_URL), "PostgreSQL (set TEST_POSTGRES_URL) for the migration test")
+    server = sa.engine.make_url(POSTGRES_SERVER_URL)
     name = f"jjj_migrations_{uuid.uuid4().hex[:10]}"
     admin_engine = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:

@@ -4,13 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from exchange import policy
 from exchange.accounts import services
 from exchange.accounts.limits import login_limits
 from exchange.accounts.models import Visitor
-from exchange.api import BEARER_SECURITY
+from exchange.api import BEARER_SECURITY, Blueprint
 from exchange.api.schemas import RequestSchema
 from exchange.extensions import db
 from exchange.web import request_actor

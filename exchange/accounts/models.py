@@ -88,7 +88,9 @@ class User(TimestampMixin, Base):
         return not self.is_disabled
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # Called by login_user: the session and the remember-me cookie name the user, the session
+        # version and the login time, so that the loader can refuse a cookie past its lifetime.
+        return f"{self.id}:{self.session_version}:{int(utcnow().timestamp())}"
 
     def end_all_sessions(self) -> None:
         self.session_version += 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -36,6 +37,16 @@ INVALID_LOGIN = _l("The e-mail address or password is not correct.")
 TOKEN_NAME_MAX_LENGTH = 100
 
 
+# C0 control characters but tab, line feed and carriage return, and DEL: never part of real
+# text, and PostgreSQL cannot store NUL at all (a 500 there, not a validation message).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVALID_TEXT = _l("Invalid value.")
+
+
+def has_control_characters(value: str) -> bool:
+    return bool(_CONTROL_CHARACTERS.search(value))
+
+
 def new_secret() -> tuple[str, str]:
     """A 256-bit random secret for the user, and the hash we keep of it."""
     secret = secrets.token_urlsafe(32)
@@ -62,6 +73,8 @@ def check_display_name(raw: str | None, field: str = "display_name") -> str:
     value = " ".join((raw or "").split())
     if not value:
         raise ValidationFailed(fields={field: _l("Please enter your name.")})
+    if has_control_characters(value):
+        raise ValidationFailed(fields={field: INVALID_TEXT})
     if len(value) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationFailed(fields={field: _l("Use at most %(max)s characters.", max=DISPLAY_NAME_MAX_LENGTH)})
     return value
@@ -102,7 +115,11 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
         normalized = normalize_email(email)
     except ValidationFailed:
         normalized = (email or "").strip().lower()[:EMAIL_MAX_LENGTH]
-    user = find_user_by_email(session, normalized)
+    if has_control_characters(normalized):  # no account has such an address; the database may not take it
+        normalized = _CONTROL_CHARACTERS.sub("\ufffd", normalized)
+        user = None
+    else:
+        user = find_user_by_email(session, normalized)
     password_ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not password_ok or user.is_disabled:
         record(session, "login.failed", user.id if user else None, user, email=normalized)
@@ -215,6 +232,8 @@ def create_api_token(session: Session, actor: Actor, name: str | None) -> Issued
     clean_name = " ".join((name or "").split()) or _("API token")
     if len(clean_name) > TOKEN_NAME_MAX_LENGTH:
         raise ValidationFailed(fields={"name": _l("Use at most %(max)s characters.", max=TOKEN_NAME_MAX_LENGTH)})
+    if has_control_characters(clean_name):
+        raise ValidationFailed(fields={"name": INVALID_TEXT})
     secret, digest = new_secret()
     token = ApiToken(user_id=user.id, name=clean_name, token_hash=digest, prefix=secret[:8],
                      expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"])
@@ -260,9 +279,15 @@ def user_for_api_token(session: Session, secret: str) -> User | None:
 
 
 def user_for_session(session: Session, session_user_id: str) -> User | None:
-    """The user a session cookie names, if the cookie's session version is still current."""
-    user_id, _, version = (session_user_id or "").partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    """The user a session or remember-me cookie names, if its session version is still current
+    and its login is younger than the longest lifetime of either (see User.get_id)."""
+    parts = (session_user_id or "").split(":")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return None
+    user_id, version, logged_in_at = parts
+    config = current_app.config
+    lifetime = max(config["REMEMBER_COOKIE_DURATION"], config["SESSION_ABSOLUTE_LIFETIME"])
+    if utcnow().timestamp() - int(logged_in_at) > lifetime.total_seconds():
         return None
     user = session.get(User, int(user_id))
     if user is None or user.is_disabled or user.session_version != int(version):

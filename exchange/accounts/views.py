@@ -57,7 +57,7 @@ def reauthenticate() -> Any:
         else:
             confirm_login()
             return redirect(safe_next_path(form.next.data, url_for("accounts.account")))
-    return render_template("accounts/reauthenticate.html", form=form)
+    return render_template("accounts/reauthenticate.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -134,7 +134,7 @@ def forgot_password() -> Any:
             form.show_errors(error)
         else:
             return render_template("accounts/reset_requested.html")
-    return render_template("accounts/forgot_password.html", form=form)
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -151,4 +151,4 @@ def reset_password(token: str) -> Any:
             session.clear()
             flash(_("Your password has been reset. Please log in with the new password."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form)
+    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200

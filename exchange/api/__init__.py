@@ -5,11 +5,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import flask_smorest
 from flask import Flask, g, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_login import current_user
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from exchange.errors import NotAuthenticated
 
@@ -28,6 +30,7 @@ SCHEMA_MESSAGES = (
     _l("Unknown field."),
     _l("Invalid input type."),
     _l("Invalid value."),
+    _l("Invalid JSON body."),
 )
 
 
@@ -58,6 +61,31 @@ class ExchangeApi(Api):
 
 
 api = ExchangeApi()
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, with two answers of its own for a JSON body.
+
+    A body that is not JSON is 415 (webargs would read it as an empty object and answer that
+    every field is missing), and a body nested too deep for Python's JSON parser
+    (RecursionError) is invalid JSON like any other: 400, not a 500.
+    """
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req) and (req.content_length or req.get_data(cache=True)):
+            abort(415)
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            import json
+
+            self._handle_invalid_json_error(json.JSONDecodeError("JSON nested too deeply", "", 0), req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The blueprint of every API feature (use it instead of flask_smorest's)."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 
@@ -102,12 +130,13 @@ def authenticate_api_request() -> None:
 
 def init_api(app: Flask) -> None:
     from exchange.accounts.api import auth_bp, me_bp
+    from exchange.catalog.api import bp as catalog_bp
     from exchange.extensions import csrf
     from exchange.orgs.api import bp as organizations_bp
     from exchange.taxonomy.api import bp as taxonomy_bp
 
     api.init_app(app)
-    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp):
+    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp, catalog_bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.before_request(authenticate_api_request)

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from exchange.db import Base, utcnow
 
@@ -33,3 +33,11 @@ def _refuse_audit_changes(session: Session, flush_context: object, instances: ob
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditTrailIsAppendOnly("audit events are never changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
+    # session.execute(update(AuditEvent)) / delete(AuditEvent) bypass the flush above.
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and issubclass(state.bind_mapper.class_, AuditEvent):
+        raise AuditTrailIsAppendOnly("audit events are never changed or deleted")

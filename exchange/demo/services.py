@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from exchange.accounts.models import MEMBER_ROLE_BY_KIND, Role, User, Visitor
 from exchange.accounts.services import create_user, find_user_by_email, system_actor
+from exchange.demo.entries import load_demo_entries
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.orgs.services import (
     OrganizationApplication,
@@ -40,6 +41,7 @@ def load_demo_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int
             continue
         created["organizations"] += 1
         created["users"] += _load_organization(session, item, districts)
+    created["entries"] = load_demo_entries(session, seed_dir)
     return created
 
 

@@ -22,3 +22,17 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class Notification(Base):
+    """The in-app inbox: one message to one user."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]

@@ -101,3 +101,25 @@ def start_background_worker(app: Flask) -> threading.Event:
     thread = threading.Thread(target=run_worker, args=(app, stop), name="outbox-worker", daemon=True)
     thread.start()
     return stop
+
+
+def notify(session: Session, user_id: int, subject: Callable[[], str], body: Callable[[], str], link: str) -> None:
+    """An inbox message and a mail to one user, each written in that user's language."""
+    from flask_babel import force_locale
+
+    from exchange.accounts.models import User
+    from exchange.notifications.models import Notification
+
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject_text, body_text = subject(), body()
+    session.add(Notification(user_id=user.id, subject=subject_text[:200], body=body_text, link=link))
+    enqueue_mail(session, user.email, subject_text, f"{body_text}\n{url_root()}{link}")
+
+
+def url_root() -> str:
+    from flask import has_request_context, request
+
+    return request.url_root.rstrip("/") if has_request_context() else ""

@@ -5,9 +5,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
-from exchange.api import BEARER_SECURITY, login_required
+from exchange.api import BEARER_SECURITY, Blueprint, login_required
 from exchange.api.schemas import MessageSchema, PageQuerySchema, QuerySchema, RequestSchema, page_body, page_of, page_request
 from exchange.extensions import db, limiter
 from exchange.orgs import services
@@ -23,7 +22,9 @@ class RegistrationSchema(RequestSchema):
     credit_code = ma.fields.String(required=True, metadata={"description": "统一社会信用代码 (18 characters)"})
     kind = ma.fields.String(required=True, metadata={"enum": [k.value for k in OrganizationKind]})
     region = ma.fields.String(required=True, metadata={"enum": ["BJ", "TJ", "HE"]})
-    district = ma.fields.Integer(required=True, metadata={"description": "A district id from GET /api/v1/regions"})
+    # strict: 1.5 or "3" is refused, not quietly read as a district id
+    district = ma.fields.Integer(required=True, strict=True,
+                                 metadata={"description": "A district id from GET /api/v1/regions"})
     description = ma.fields.String()
     website = ma.fields.String()
     member_email = ma.fields.String(required=True)
@@ -33,7 +34,7 @@ class RegistrationSchema(RequestSchema):
 
 class ChangesSchema(RequestSchema):
     name = ma.fields.String(required=True)
-    district = ma.fields.Integer(required=True)
+    district = ma.fields.Integer(required=True, strict=True)
     description = ma.fields.String()
     website = ma.fields.String()
 

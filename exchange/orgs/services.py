@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 from exchange.accounts.models import MEMBER_ROLE_BY_KIND, Invitation, User
 from exchange.accounts.passwords import hash_password
 from exchange.accounts.services import (
+    INVALID_TEXT,
     _usable_single_use,
     check_display_name,
     check_new_password,
     ensure_email_free,
     find_user_by_email,
+    has_control_characters,
     new_secret,
     normalize_email,
 )
@@ -72,6 +74,8 @@ def _text(value: Any, field: str, errors: dict[str, Any], *, required: bool, max
         errors[field] = _l("This field is required.")
     elif len(clean) > max_length:
         errors[field] = _l("Use at most %(max)s characters.", max=max_length)
+    elif has_control_characters(clean):
+        errors[field] = INVALID_TEXT
     return clean
 
 
@@ -100,9 +104,11 @@ def _website(value: Any, errors: dict[str, Any]) -> str:
 
 def _district(session: Session, region: Region | None, district_id: Any, errors: dict[str, Any]) -> District | None:
     try:
-        district = session.get(District, int(district_id))
+        number = None if isinstance(district_id, bool) else int(district_id)
     except (TypeError, ValueError, OverflowError):
-        district = None
+        number = None
+    # An id is a positive 64-bit integer: PostgreSQL cannot even compare a larger one with a key.
+    district = session.get(District, number) if number is not None and 0 < number < 2**63 else None
     if district is None or (region is not None and district.region_code != region.code):
         errors["district"] = _l("Please choose a district of the chosen region.")
         return None
@@ -127,7 +133,8 @@ def register_organization(session: Session, actor: Actor,
     elif code and session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
         errors["credit_code"] = _l("An organisation with this credit code is already registered.")
     kind = _choice(application.kind, OrganizationKind, "kind", errors)
-    region = session.get(Region, application.region) if isinstance(application.region, str) else None
+    region = (session.get(Region, application.region) if isinstance(application.region, str)
+              and not has_control_characters(application.region) else None)
     if region is None:
         errors["region"] = _l("Please choose one of the offered values.")
     district = _district(session, region, application.district_id, errors)
@@ -220,6 +227,11 @@ def list_organizations(session: Session, actor: Actor, filters: OrganizationFilt
                  .options(selectinload(Organization.region), selectinload(Organization.district))
                  .order_by(Organization.name, Organization.id))
     errors: dict[str, Any] = {}
+    for name in ("region", "q"):
+        if has_control_characters(getattr(filters, name) or ""):
+            errors[name] = INVALID_TEXT
+    if errors:
+        raise ValidationFailed(fields=errors)
     if filters.region:
         statement = statement.where(Organization.region_code == filters.region)
     if filters.kind:

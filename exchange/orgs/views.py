@@ -55,8 +55,12 @@ def directory() -> Any:
 
 @bp.get("/organizations/<int:organization_id>")
 def detail(organization_id: int) -> Any:
-    profile = services.organization_profile(db.session, request_actor(), organization_id)
+    from exchange.catalog.services import organization_entries
+
+    actor = request_actor()
+    profile = services.organization_profile(db.session, actor, organization_id)
     return render_template("orgs/detail.html", organization=profile.organization, members=profile.members,
+                           entries=organization_entries(db.session, actor, organization_id),
                            invitation_form=InvitationForm(), rejection_form=RejectionForm())
 
 
@@ -78,7 +82,7 @@ def edit(organization_id: int) -> Any:
         else:
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("orgs.detail", organization_id=organization_id))
-    return render_template("orgs/edit.html", form=form, organization=organization)
+    return render_template("orgs/edit.html", form=form, organization=organization), 422 if form.errors else 200
 
 
 @bp.post("/organizations/<int:organization_id>/invitations")
@@ -110,7 +114,8 @@ def accept_invitation(token: str) -> Any:
         else:
             flash(_("Your account has been created. Please log in."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("orgs/accept_invitation.html", form=form, invitation=invitation)
+    return (render_template("orgs/accept_invitation.html", form=form, invitation=invitation),
+            422 if form.errors else 200)
 
 
 @bp.get("/review/organizations")

@@ -30,4 +30,4 @@ def test_the_navigation_fits_each_role(browser, db, new_browser):
 
     admin_browser = new_browser()
     admin_browser.login(admin.email, factories.PASSWORD)
-    assert "/review/organizations" in admin_browser.get("/").get_data(as_text=True)
+    assert "/review/entries" in admin_browser.get("/").get_data(as_text=True)

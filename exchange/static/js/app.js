@@ -17,6 +17,17 @@ document.addEventListener("DOMContentLoaded", () => {
     region.addEventListener("change", filter);
     filter();
   }
+  // Reason templates fill the reason box they name; the reviewer can still edit the text.
+  for (const picker of document.querySelectorAll("select[data-fills]")) {
+    picker.addEventListener("change", () => {
+      const target = document.getElementById(picker.dataset.fills);
+      if (target && picker.value) {
+        target.value = picker.value;
+        target.dispatchEvent(new Event("input"));
+        target.focus();
+      }
+    });
+  }
   // Live character counts for fields that declare their limit.
   for (const field of document.querySelectorAll("[data-count]")) {
     const limit = Number(field.dataset.count);
