@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from exchange.accounts.models import Role, User
+from exchange.catalog.models import Entry, EntryKind, EntryStatus, project_partners
 from exchange.demo.services import DEMO_PASSWORD
 from exchange.orgs.models import Organization, OrganizationStatus
 
@@ -42,6 +43,16 @@ def test_seed_demo_loads_all_regions_and_is_idempotent(app, db):
     assert roles == set(Role) - {Role.VISITOR}
     assert db.scalar(sa.select(sa.func.count()).select_from(Organization)) == sum(counts.values())
     assert db.scalar(sa.select(sa.func.count()).select_from(User)) == users
+    entries = dict(db.execute(sa.select(Entry.kind, sa.func.count()).group_by(Entry.kind)).all())
+    assert entries[EntryKind.ACHIEVEMENT] >= 300 and entries[EntryKind.NEED] >= 150
+    assert entries[EntryKind.EXPERT] >= 100 and entries[EntryKind.TALENT] >= 100 and entries[EntryKind.PROJECT] >= 60
+    assert set(db.scalars(sa.select(Entry.status).distinct())) == set(EntryStatus)
+    assert set(db.scalars(sa.select(Entry.region_code).distinct())) == {"BJ", "TJ", "HE"}
+    cross_region = db.scalar(sa.select(sa.func.count(sa.distinct(project_partners.c.project_id))).select_from(
+        project_partners.join(Organization, Organization.id == project_partners.c.organization_id)
+        .join(Entry, Entry.id == project_partners.c.project_id))
+        .where(Organization.region_code != Entry.region_code))
+    assert cross_region >= 10
     login = app.test_client().post("/api/v1/auth/tokens", json={"email": "institute.bj@demo.jjj-exchange.cn",
                                                                   "password": DEMO_PASSWORD})
     assert login.status_code == 201

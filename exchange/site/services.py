@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from exchange.catalog.models import Entry, EntryKind, EntryStatus
 from exchange.orgs.models import Organization, OrganizationKind, OrganizationStatus
 from exchange.policy import Actor, mark_checked, service
 from exchange.taxonomy.models import Region
@@ -17,6 +18,7 @@ from exchange.taxonomy.services import list_regions
 class RegionOverview:
     region: Region
     organizations_by_kind: dict[OrganizationKind, int] = field(default_factory=dict)
+    entries_by_kind: dict[EntryKind, int] = field(default_factory=dict)
 
     @property
     def organizations(self) -> int:
@@ -25,15 +27,21 @@ class RegionOverview:
 
 @service
 def portal_overview(session: Session, actor: Actor) -> list[RegionOverview]:
-    """Approved organisations per region and kind: public figures, the same for everyone."""
+    """Approved organisations and published entries per region and kind: public figures."""
     mark_checked()
-    counts: dict[str, dict[OrganizationKind, int]] = defaultdict(dict)
-    rows = session.execute(
+    organizations: dict[str, dict[OrganizationKind, int]] = defaultdict(dict)
+    for region_code, kind, count in session.execute(
         sa.select(Organization.region_code, Organization.kind, sa.func.count())
         .where(Organization.status == OrganizationStatus.APPROVED)
         .group_by(Organization.region_code, Organization.kind)
-    )
-    for region_code, kind, count in rows:
-        counts[region_code][kind] = count
-    return [RegionOverview(region, {kind: counts[region.code].get(kind, 0) for kind in OrganizationKind})
+    ):
+        organizations[region_code][kind] = count
+    entries: dict[str, dict[EntryKind, int]] = defaultdict(dict)
+    for region_code, kind, count in session.execute(
+        sa.select(Entry.region_code, Entry.kind, sa.func.count()).where(Entry.status == EntryStatus.APPROVED)
+        .group_by(Entry.region_code, Entry.kind)
+    ):
+        entries[region_code][kind] = count
+    return [RegionOverview(region, {kind: organizations[region.code].get(kind, 0) for kind in OrganizationKind},
+                           {kind: entries[region.code].get(kind, 0) for kind in EntryKind})
             for region in list_regions(session)]
