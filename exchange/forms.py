@@ -10,14 +10,18 @@ class ServiceForm(FlaskForm):
     # Service field names that the form calls differently.
     field_aliases: dict[str, str] = {}
 
-    def show_errors(self, error: ValidationFailed) -> None:
-        """Put each message beside its field; what no field owns is shown above the form."""
+    def show_errors(self, error: ValidationFailed, *, beside_others: bool = True) -> None:
+        """Put each message beside its field; what no field owns is shown above the form.
+
+        With beside_others=False a field that already shows a message keeps only that one.
+        """
         if not error.fields:
             self.form_errors.append(str(error.message))
         for name, messages in error.fields.items():
             field = getattr(self, self.field_aliases.get(name, name), None)
             texts = [str(m) for m in (messages if isinstance(messages, (list, tuple)) else [messages])]
             if field is not None and hasattr(field, "errors"):
-                field.errors = [*field.errors, *texts]
+                if beside_others or not field.errors:
+                    field.errors = [*field.errors, *texts]
             else:
                 self.form_errors.extend(texts)

@@ -120,6 +120,22 @@ def create_entry(session: Session, actor: Actor, kind: EntryKind, data: Mapping[
 
 
 @service
+def check_entry(session: Session, actor: Actor, kind: EntryKind, data: Mapping[str, Any],
+                entry_id: int | None = None) -> None:
+    """Validate without saving, so that a form can report every problem at once."""
+    if entry_id is None:
+        context = Context(session, _authorize_writing(session, actor, kind))
+    else:
+        entry = _load(session, kind, entry_id)
+        authorize(actor, Action.ENTRY_EDIT, entry)
+        context = Context(session, entry.organization, entry)
+    try:
+        validate(KINDS[kind], context, data, partial=False)
+    finally:
+        session.rollback()  # validation loads rows; nothing of it is kept
+
+
+@service
 def update_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int, data: Mapping[str, Any]) -> Entry:
     """Change some fields of a draft or rejected entry (the owner's organisation only)."""
     entry = _load(session, kind, entry_id)

@@ -62,9 +62,10 @@ def create(kind: str) -> Any:
     context = services.writing_context(db.session, actor, entry_kind)
     spec = KINDS[entry_kind]
     form = entry_form(spec, context)
-    if form.validate_on_submit() and not yuan_errors(form, spec):
+    data = _valid_submission(form, entry_kind, None)
+    if data is not None:
         try:
-            entry = services.create_entry(db.session, actor, entry_kind, submitted_values(form, spec))
+            entry = services.create_entry(db.session, actor, entry_kind, data)
         except ValidationFailed as error:
             form.show_errors(error)
         else:
@@ -72,6 +73,24 @@ def create(kind: str) -> Any:
             return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
     return render_template("catalog/form.html", kind=entry_kind, form=form, spec=spec, entry=None), \
         422 if form.errors or form.form_errors else 200
+
+
+def _valid_submission(form: Any, kind: EntryKind, entry_id: int | None) -> dict[str, Any] | None:
+    """The submitted values if the form and the amounts read well; else None, with every problem
+    shown at once: the form's own and, beside the other fields, the service's."""
+    if not form.is_submitted():
+        return None
+    spec = KINDS[kind]
+    form_valid = form.validate()
+    amounts_valid = not yuan_errors(form, spec)
+    data = submitted_values(form, spec)
+    if form_valid and amounts_valid:
+        return data
+    try:
+        services.check_entry(db.session, request_actor(), kind, data, entry_id)
+    except ValidationFailed as error:
+        form.show_errors(error, beside_others=False)
+    return None
 
 
 @bp.get(f"/{KIND}/<int:entry_id>")
@@ -97,9 +116,10 @@ def edit(kind: str, entry_id: int) -> Any:
     spec = KINDS[entry_kind]
     context = Context(db.session, entry.organization, entry)
     form = entry_form(spec, context, entry if request.method == "GET" else None)
-    if form.validate_on_submit() and not yuan_errors(form, spec):
+    data = _valid_submission(form, entry_kind, entry_id)
+    if data is not None:
         try:
-            services.update_entry(db.session, actor, entry_kind, entry_id, submitted_values(form, spec))
+            services.update_entry(db.session, actor, entry_kind, entry_id, data)
         except ValidationFailed as error:
             form.show_errors(error)
         else:
