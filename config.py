@@ -64,6 +64,9 @@ class Config:
 
     MEILI_URL = os.environ.get("MEILI_URL")
     MEILI_MASTER_KEY = os.environ.get("MEILI_MASTER_KEY")
+    MEILI_INDEX = os.environ.get("MEILI_INDEX", "jjj_entries")
+    # The embedded backend's index file (default: instance/search.sqlite).
+    SEARCH_INDEX_PATH = os.environ.get("SEARCH_INDEX_PATH")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

@@ -47,11 +47,16 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     from exchange.accounts.views import bp as accounts_bp
     from exchange.catalog.views import bp as catalog_bp
     from exchange.notifications.views import bp as notifications_bp
+    from exchange.search.views import bp as search_bp
     from exchange.orgs.views import bp as orgs_bp
     from exchange.site.views import bp as site_bp
 
-    for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp):
+    for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp, search_bp):
         app.register_blueprint(blueprint)
+
+    from exchange.search.services import init_search
+
+    init_search(app)
 
     from exchange.api import init_api
 

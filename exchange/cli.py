@@ -100,6 +100,18 @@ def seed_demo_command() -> None:
     click.echo(f"Demo data loaded: {summary}.")
 
 
+search_cli = AppGroup("search", help="The search index.")
+
+
+@search_cli.command("reindex")
+def search_reindex_command() -> None:
+    """Rebuild the index from the database into a fresh one and swap it in (no downtime)."""
+    from exchange.search.services import backend, reindex
+
+    count = reindex(db.session)
+    click.echo(f"Indexed {count} entries into the {backend().name} backend.")
+
+
 db_cli = AppGroup("db", help="Database schema (Alembic).")
 
 
@@ -124,7 +136,7 @@ def db_downgrade_command(revision: str) -> None:
 @click.command("worker")
 @click.option("--idle", default=0.5, show_default=True, help="Seconds to wait when there is nothing to do.")
 def worker_command(idle: float) -> None:
-    """Run the background worker (outbox: mail) until stopped."""
+    """Run the background worker (outbox: search index, mail) until stopped."""
     from exchange.notifications.services import run_worker
 
     stop = threading.Event()
@@ -135,9 +147,12 @@ def worker_command(idle: float) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    from exchange.search.services import prepare_engine
+
+    prepare_engine()
     run_worker(app, stop, idle_seconds=idle)
 
 
 def register_commands(app: Flask) -> None:
-    for command in (users_cli, seed_cli, db_cli, worker_command):
+    for command in (users_cli, seed_cli, db_cli, search_cli, worker_command):
         app.cli.add_command(command)

@@ -31,3 +31,31 @@ ensure_chromium() {
   fi
   [ -x /usr/bin/chromium ]
 }
+
+# Start a throwaway Meilisearch on a free loopback port; sets MEILI_TEST_URL, MEILI_TEST_KEY, MEILI_PID.
+start_meilisearch() {
+  local binary port data
+  binary=$(scripts/install-meilisearch) || return 1
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  data=$(mktemp -d /tmp/jjj-meili.XXXXXX)
+  MEILI_TEST_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+  "$binary" --http-addr "127.0.0.1:$port" --master-key "$MEILI_TEST_KEY" --db-path "$data/data.ms" \
+    --dump-dir "$data/dumps" --snapshot-dir "$data/snapshots" --no-analytics --env development \
+    --max-indexing-threads 2 --log-level WARN >"$data/meili.log" 2>&1 &
+  MEILI_PID=$!
+  MEILI_DATA=$data
+  MEILI_TEST_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -fs "$MEILI_TEST_URL/health" >/dev/null 2>&1 && { export MEILI_TEST_URL MEILI_TEST_KEY MEILI_PID MEILI_DATA MEILI_BINARY=$binary; return 0; }
+    kill -0 "$MEILI_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "Meilisearch did not start; its log:" >&2; cat "$data/meili.log" >&2
+  return 1
+}
+
+stop_meilisearch() {
+  [ -n "${MEILI_PID:-}" ] && kill "$MEILI_PID" 2>/dev/null && wait "$MEILI_PID" 2>/dev/null
+  [ -n "${MEILI_DATA:-}" ] && rm -rf "$MEILI_DATA"
+  return 0
+}

@@ -26,6 +26,8 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 # the SQLite pass too.
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL") or POSTGRES_URL
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+MEILI_URL = os.environ.get("TEST_MEILI_URL")
+MEILI_KEY = os.environ.get("TEST_MEILI_KEY")
 
 
 def require_service(available: bool, reason: str) -> None:
@@ -41,6 +43,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set TEST_DATABASE_URL for PostgreSQL)'}",
         f"redis: {REDIS_URL or 'not configured (set TEST_REDIS_URL)'}",
+        f"meilisearch: {MEILI_URL or 'not configured (set TEST_MEILI_URL, TEST_MEILI_KEY)'}",
     ]
 
 
@@ -190,3 +193,4 @@ def copy_cookies(source: Browser, target: Browser, names: tuple[str, ...] = ("se
 def _uploads_in_tmp(app_overrides: dict[str, Any], tmp_path: Any) -> None:
     """Attachments of a test land in its own temporary folder."""
     app_overrides.setdefault("UPLOAD_DIR", str(tmp_path / "uploads"))
+    app_overrides.setdefault("SEARCH_INDEX_PATH", str(tmp_path / "search.sqlite"))

@@ -131,12 +131,13 @@ def authenticate_api_request() -> None:
 def init_api(app: Flask) -> None:
     from exchange.accounts.api import auth_bp, me_bp
     from exchange.catalog.api import bp as catalog_bp
+    from exchange.search.views import api_bp as search_bp
     from exchange.extensions import csrf
     from exchange.orgs.api import bp as organizations_bp
     from exchange.taxonomy.api import bp as taxonomy_bp
 
     api.init_app(app)
-    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp, catalog_bp):
+    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp, catalog_bp, search_bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.before_request(authenticate_api_request)

@@ -24,6 +24,7 @@ from exchange.db import utcnow
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
+from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
         session.flush()
         session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action="import", to_status=EntryStatus.APPROVED,
                                reason=_("Imported from the regional library")))
+        enqueue_index(session, entry)
         report.created += 1
     record(session, "entry.imported", actor.id, None, kind=kind.value, count=report.created)
     session.commit()

@@ -446,6 +446,8 @@ class FieldCode(FieldSpec):
     def parse(self, raw: Any, context: Context) -> Any:
         codes = (raw if isinstance(raw, list) else [raw]) if self.many else [raw]
         codes = [_as_text(code).strip() for code in codes]
+        if any("\x00" in code for code in codes):  # PostgreSQL cannot even compare such a string
+            raise Invalid(_l("Please choose a technology sub-field from the list."))
         known = set(context.session.scalars(
             sa.select(TechnologyField.code).where(TechnologyField.code.in_(codes),
                                                   TechnologyField.parent_code.is_not(None))))
@@ -484,9 +486,11 @@ class DistrictRef(FieldSpec):
 
     def parse(self, raw: Any, context: Context) -> int:
         try:
-            district = context.session.get(District, int(raw))
+            number = None if isinstance(raw, bool) else int(raw)
         except (TypeError, ValueError, OverflowError):
-            district = None
+            number = None
+        # An id is a positive 64-bit integer: PostgreSQL cannot even compare a larger one with a key.
+        district = context.session.get(District, number) if number is not None and 0 < number < 2**63 else None
         if district is None or district.region_code != context.organization.region_code:
             raise Invalid(_l("Please choose a district of your region."))
         return district.id
@@ -613,9 +617,12 @@ class OutcomeRefs(FieldSpec):
 def _ids(raw: Any) -> list[int]:
     values = raw if isinstance(raw, list) else [raw]
     try:
-        return [int(value) for value in values if not isinstance(value, bool)]
-    except (TypeError, ValueError):
+        ids = [int(value) for value in values if not isinstance(value, bool)]
+    except (TypeError, ValueError, OverflowError):
         raise Invalid(_l("Must be a list of ids.")) from None
+    if any(not 0 < number < 2**63 for number in ids):  # no such id; the database cannot bind it
+        raise Invalid(_l("Must be a list of ids."))
+    return ids
 
 
 # Cross-field rules -----------------------------------------------------------------------

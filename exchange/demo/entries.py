@@ -107,7 +107,8 @@ def load_demo_entries(session: Session, seed_dir: Path) -> int:
             continue
         for item in json.loads(path.read_text(encoding="utf-8")):
             created += _load_entry(session, lookup, kind, item)
-    # Demo people have no mailboxes: what their reviews would mail stays in the outbox as sent.
+    # Demo people have no mailboxes, so their mail is marked as handled; the search index is
+    # rebuilt in one go by the caller instead of message by message.
     session.execute(sa.update(OutboxMessage).where(OutboxMessage.created_at >= started,
                                                    OutboxMessage.processed_at.is_(None))
                     .values(processed_at=utcnow(), last_error="demo data: not sent"))

@@ -42,6 +42,10 @@ def load_demo_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int
         created["organizations"] += 1
         created["users"] += _load_organization(session, item, districts)
     created["entries"] = load_demo_entries(session, seed_dir)
+    if created["entries"]:
+        from exchange.search.services import reindex
+
+        reindex(session)
     return created
 
 

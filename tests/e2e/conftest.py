@@ -24,7 +24,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live_app(tmp_path: Any) -> Iterator[Any]:
     # Always SQLite: the server thread and the test share one file database.
-    application = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}")
+    application = make_app(f"sqlite:///{tmp_path / 'e2e.sqlite'}", UPLOAD_DIR=str(tmp_path / "uploads"),
+                           SEARCH_INDEX_PATH=str(tmp_path / "search.sqlite"), RUN_WORKER_IN_PROCESS=True)
     with application.app_context():
         metadata.create_all(db.engine)
         load_reference_data(db.session)

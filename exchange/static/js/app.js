@@ -28,6 +28,27 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Suggestions as the user types: debounced, shown in a <datalist> (keyboard-navigable by the browser).
+  const box = document.querySelector("input[data-suggest]");
+  if (box) {
+    const list = document.getElementById(box.getAttribute("list"));
+    let timer = null;
+    let asked = "";
+    box.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const typed = box.value.trim();
+        if (!typed || typed === asked) return;
+        asked = typed;
+        try {
+          const response = await fetch(`${box.dataset.suggest}?q=${encodeURIComponent(typed)}`, {headers: {Accept: "application/json"}});
+          if (!response.ok) return;
+          const {suggestions} = await response.json();
+          list.replaceChildren(...suggestions.map((word) => Object.assign(document.createElement("option"), {value: word})));
+        } catch (error) { /* suggestions are a convenience; the search itself still works */ }
+      }, 200);
+    });
+  }
   // Live character counts for fields that declare their limit.
   for (const field of document.querySelectorAll("[data-count]")) {
     const limit = Number(field.dataset.count);

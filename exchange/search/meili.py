@@ -1,0 +1,168 @@
+"""The Meilisearch backend: one shared index, settings kept in code, writes confirmed by task status."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
+
+from exchange.search import text
+from exchange.search.documents import FACETS, SearchQuery, SearchResult, hit_from
+
+SYNONYMS_FILE = Path(__file__).resolve().parents[2] / "seed" / "search" / "synonyms.json"
+
+FILTERABLE = ["kind", "region", "district", "field", "field_parent", "maturity", "modes", "status", "visibility",
+              "price_fen", "organization_id", "entry_id"]
+RETRIEVED = ["id", "entry_id", "kind", "title", "summary", "region", "district", "field", "organization",
+             "keywords", "price_fen", "status"]
+
+
+class SearchUnavailable(RuntimeError):
+    """The engine could not answer; callers fall back and say so."""
+
+
+def settings(dictionary: Iterable[str]) -> dict[str, Any]:
+    return {
+        # In weight order: a match in the title counts most.
+        "searchableAttributes": ["title", "keywords", "title_terms", "organization", "terms", "summary", "pinyin"],
+        "filterableAttributes": FILTERABLE,
+        "sortableAttributes": ["published_at", "price_fen"],
+        "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+        "synonyms": json.loads(SYNONYMS_FILE.read_text(encoding="utf-8")),
+        "dictionary": sorted(dictionary),
+        "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["cmn"]}],
+        "typoTolerance": {"enabled": True},
+        "pagination": {"maxTotalHits": 100000},
+        "faceting": {"maxValuesPerFacet": 200},
+    }
+
+
+def _quote(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a quoted, escaped string literal
+
+
+def filter_expression(query: SearchQuery) -> list[Any]:
+    """Meilisearch filters from whitelisted fields, every value quoted: never raw request text."""
+    clauses: list[Any] = []
+    if query.labels is not None:
+        clauses.append(f"visibility IN [{', '.join(_quote(label) for label in query.labels)}]")
+    if query.kinds:
+        clauses.append(f"kind IN [{', '.join(_quote(kind) for kind in query.kinds)}]")
+    for name, value in (("region", query.region), ("district", query.district), ("maturity", query.maturity),
+                        ("modes", query.mode)):
+        if value is not None:
+            clauses.append(f"{name} = {_quote(value)}")
+    if query.field:
+        clauses.append(f"(field = {_quote(query.field)} OR field_parent = {_quote(query.field)})")
+    return clauses
+
+
+class MeiliBackend:
+    name = "meilisearch"
+
+    def __init__(self, url: str, api_key: str | None, index_uid: str, timeout: float = 5.0) -> None:
+        self.client = meilisearch.Client(url, api_key, timeout=timeout)
+        self.index_uid = index_uid
+
+    def _call(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except (MeilisearchCommunicationError, MeilisearchTimeoutError) as error:
+            raise SearchUnavailable(str(error)) from error
+        except MeilisearchApiError as error:
+            if error.code == "index_not_found":
+                raise SearchUnavailable("the index does not exist yet; run `flask --app wsgi search reindex`") from error
+            raise SearchUnavailable(f"{error.code}: {error.message}") from error
+
+    def _wait(self, task: Any, timeout_ms: int = 120_000) -> None:
+        done = self._call(self.client.wait_for_task, task.task_uid, timeout_in_ms=timeout_ms, interval_in_ms=20)
+        if done.status != "succeeded":
+            raise SearchUnavailable(f"task {task.task_uid} {done.status}: {done.error}")
+
+    def ensure_index(self, index_uid: str | None = None) -> None:
+        uid = index_uid or self.index_uid
+        try:
+            self.client.get_index(uid)
+        except MeilisearchApiError as error:
+            if error.code != "index_not_found":
+                raise SearchUnavailable(str(error)) from error
+            self._wait(self._call(self.client.create_index, uid, {"primaryKey": "id"}))
+        except (MeilisearchCommunicationError, MeilisearchTimeoutError) as error:
+            raise SearchUnavailable(str(error)) from error
+
+    def apply_settings(self, index_uid: str | None = None) -> None:
+        uid = index_uid or self.index_uid
+        self.ensure_index(uid)
+        self._wait(self._call(self.client.index(uid).update_settings, settings(text.vocabulary())))
+
+    def read_settings(self) -> dict[str, Any]:
+        return self._call(self.client.index(self.index_uid).get_settings)
+
+    def upsert(self, documents: Iterable[dict[str, Any]], index_uid: str | None = None) -> None:
+        batch = list(documents)
+        if batch:
+            self._wait(self._call(self.client.index(index_uid or self.index_uid).add_documents, batch, "id"))
+
+    def delete(self, ids: Iterable[str]) -> None:
+        batch = list(ids)
+        if batch:
+            self._wait(self._call(self.client.index(self.index_uid).delete_documents, batch))
+
+    def rebuild(self, documents: Iterable[dict[str, Any]]) -> int:
+        """Fill a fresh index, swap it with the live one in one step, then drop the old one."""
+        fresh = f"{self.index_uid}_{int(time.time() * 1000)}"
+        self.apply_settings(fresh)
+        count = 0
+        batch: list[dict[str, Any]] = []
+        for document in documents:
+            batch.append(document)
+            count += 1
+            if len(batch) >= 1000:
+                self.upsert(batch, fresh)
+                batch = []
+        self.upsert(batch, fresh)
+        self.ensure_index()
+        self._wait(self._call(self.client.swap_indexes, [{"indexes": [self.index_uid, fresh]}]))
+        self._wait(self._call(self.client.delete_index, fresh))
+        return count
+
+    def count(self) -> int:
+        return self._call(self.client.index(self.index_uid).get_stats).number_of_documents
+
+    def ids(self) -> set[str]:
+        documents = self._call(self.client.index(self.index_uid).get_documents,
+                               {"fields": ["id"], "limit": 1_000_000})
+        return {document.id for document in documents.results}
+
+    def search(self, query: SearchQuery, by_pinyin: bool = False) -> SearchResult:
+        """Match the words of the query, or with by_pinyin how the query sounds."""
+        if by_pinyin:
+            result = self._search(query, text.pinyin(query.text), ["pinyin"])
+            result.matched_by = "pinyin"
+            return result
+        return self._search(query, text.normalize(query.text), None)
+
+    def _search(self, query: SearchQuery, q: str, attributes: list[str] | None) -> SearchResult:
+        options: dict[str, Any] = {
+            "filter": filter_expression(query), "facets": list(FACETS), "page": query.page,
+            "hitsPerPage": query.per_page, "attributesToRetrieve": RETRIEVED,
+            # Every word must match, as in the embedded backend; a miss falls through to pinyin.
+            "matchingStrategy": "all",
+        }
+        sort = {"newest": ["published_at:desc"], "price_asc": ["price_fen:asc"],
+                "price_desc": ["price_fen:desc"]}.get(query.sort)
+        if sort:
+            options["sort"] = sort
+        if attributes:
+            options["attributesToSearchOn"] = attributes
+        answer = self._call(self.client.index(self.index_uid).search, q, options)
+        facets = {name: {str(k): v for k, v in values.items()}
+                  for name, values in (answer.get("facetDistribution") or {}).items()}
+        return SearchResult(hits=[hit_from(hit) for hit in answer["hits"]], total=answer.get("totalHits", 0),
+                            facets={name: facets.get(name, {}) for name in FACETS}, backend=self.name)
