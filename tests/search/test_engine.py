@@ -22,11 +22,6 @@ from tests.conftest import require_service
 MEILI_BIN = os.environ.get("TEST_MEILI_BIN")
 
 
-@pytest.fixture
-def app_overrides(request: Any, tmp_path: Any) -> dict[str, Any]:
-    return {}
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -70,23 +65,28 @@ def meili(tmp_path):  # type: ignore[no-untyped-def]
     server.stop()
 
 
-@pytest.fixture
-def meili_app(meili, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.conftest import database_url, make_app
+def ready_app(tmp_path: Path, **settings: Any) -> Any:
+    """An app with its own settings on the test database, schema and reference data in place."""
     from exchange.extensions import db
     from exchange.models import metadata
     from exchange.taxonomy.services import load_reference_data
+    from tests.conftest import _prepare_postgres, database_url, make_app
 
-    application = make_app(database_url(tmp_path), MEILI_URL=meili.url, MEILI_MASTER_KEY=meili.key,
-                           MEILI_INDEX="entries", UPLOAD_DIR=str(tmp_path / "uploads"))
+    application = make_app(database_url(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"), **settings)
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
-            from tests.conftest import _prepare_postgres
-
             _prepare_postgres(db.engine)
         else:
             metadata.create_all(db.engine)
         load_reference_data(db.session)
+    return application
+
+
+@pytest.fixture
+def meili_app(meili, tmp_path):  # type: ignore[no-untyped-def]
+    from exchange.extensions import db
+
+    application = ready_app(tmp_path, MEILI_URL=meili.url, MEILI_MASTER_KEY=meili.key, MEILI_INDEX="entries")
     with application.test_request_context():
         yield application
     with application.app_context():
@@ -152,21 +152,9 @@ def test_an_update_is_never_lost_while_meilisearch_is_down(meili_app, meili):
 
 
 def test_search_falls_back_to_the_database_and_says_so(tmp_path):
-    from tests.conftest import database_url, make_app
     from exchange.extensions import db
-    from exchange.models import metadata
-    from exchange.taxonomy.services import load_reference_data
 
-    application = make_app(database_url(tmp_path), MEILI_URL=f"http://127.0.0.1:{free_port()}",
-                           MEILI_MASTER_KEY="nobody-listens", UPLOAD_DIR=str(tmp_path / "uploads"))
-    with application.app_context():
-        if db.engine.dialect.name == "postgresql":
-            from tests.conftest import _prepare_postgres
-
-            _prepare_postgres(db.engine)
-        else:
-            metadata.create_all(db.engine)
-        load_reference_data(db.session)
+    application = ready_app(tmp_path, MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_MASTER_KEY="nobody-listens")
     with application.test_request_context():
         factories.entry(db.session, "achievement", region="BJ", title="高镍三元正极材料")
         factories.entry(db.session, "achievement", region="BJ", status="draft", title="高镍草稿")
