@@ -55,7 +55,8 @@ start_meilisearch() {
 }
 
 stop_meilisearch() {
-  [ -n "${MEILI_PID:-}" ] && kill "$MEILI_PID" 2>/dev/null && wait "$MEILI_PID" 2>/dev/null
-  [ -n "${MEILI_DATA:-}" ] && rm -rf "$MEILI_DATA"
+  # Each step may fail harmlessly (already stopped); none may end the script under set -e.
+  if [ -n "${MEILI_PID:-}" ]; then kill "$MEILI_PID" 2>/dev/null || true; wait "$MEILI_PID" 2>/dev/null || true; fi
+  if [ -n "${MEILI_DATA:-}" ]; then rm -rf "$MEILI_DATA"; fi
   return 0
 }
