@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 
 from exchange.api import BEARER_SECURITY, Blueprint, login_required
-from exchange.api.schemas import MessageSchema, PageQuerySchema, QuerySchema, RequestSchema, page_body, page_of, page_request
+from exchange.api.schemas import MessageSchema, PageQuerySchema, RequestSchema, page_body, page_of, page_request
 from exchange.extensions import db, limiter
 from exchange.orgs import services
 from exchange.orgs.models import OrganizationKind

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from itsdangerous.timed import TimestampSigner
 
 from exchange.accounts import services as account_services
-from exchange.accounts.models import ApiToken, Role, User
+from exchange.accounts.models import ApiToken, Role
 from tests import factories
 from tests.conftest import copy_cookies
 
