@@ -96,9 +96,10 @@ def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> 
     log.info("worker stopped")
 
 
-def start_background_worker(app: Flask) -> threading.Event:
+def start_background_worker(app: Flask, idle_seconds: float = 0.2) -> threading.Event:
+    # A short idle keeps an approval searchable well within a second; an idle poll is one cheap query.
     stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(app, stop), name="outbox-worker", daemon=True)
+    thread = threading.Thread(target=run_worker, args=(app, stop, idle_seconds), name="outbox-worker", daemon=True)
     thread.start()
     return stop
 
