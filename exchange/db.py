@@ -1,7 +1,9 @@
 """Declarative base, naming convention and the mixins every model shares."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -50,3 +52,14 @@ class TimestampMixin:
     # Callables, so each row gets its own time rather than the import time.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Labels of enumerations shown to users, registered by each feature's models (lazy gettext strings).
+ENUM_LABELS: dict[tuple[type, str], Any] = {}
+
+
+class LabelledEnum(enum.StrEnum):
+    @property
+    def label(self) -> str:
+        # Keyed by class too: members of different enums with the same value are equal.
+        return str(ENUM_LABELS[(type(self), self.value)])

@@ -70,6 +70,36 @@ def _clean_name(filename: str) -> str:
     return name[-200:] or "attachment"
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    original_name: str
+    stored_name: str
+    content_type: str
+    size_bytes: int
+
+    def discard(self) -> None:
+        delete_stored_files([self.stored_name])
+
+
+def store_upload(upload: Upload, field_name: str = "file") -> StoredFile:
+    """Check a file by its content and name, and store it under a random name outside the web root."""
+    data = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
+    if not data:
+        raise ValidationFailed(fields={field_name: _l("Please choose a file.")})
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(fields={field_name: _l("A file may be at most 20 MB.")})
+    name = _clean_name(upload.filename)
+    detected = detect_type(data[:16], io.BytesIO(data))
+    extension = os.path.splitext(name)[1].lower()
+    if detected is None or extension not in TYPES[detected][1]:
+        raise ValidationFailed(fields={field_name: _l("Only PDF, PNG, JPEG and DOCX files are accepted, "
+                                                      "and the name must end as the content is.")})
+    stored = StoredFile(original_name=name, stored_name=secrets.token_hex(16), content_type=TYPES[detected][0],
+                        size_bytes=len(data))
+    (upload_dir() / stored.stored_name).write_bytes(data)
+    return stored
+
+
 @service
 def add_attachment(session: Session, actor: Actor, kind: EntryKind, entry_id: int, upload: Upload) -> Attachment:
     entry = _load(session, kind, entry_id)
@@ -77,29 +107,16 @@ def add_attachment(session: Session, actor: Actor, kind: EntryKind, entry_id: in
     if len(entry.attachments) >= MAX_ATTACHMENTS_PER_ENTRY:
         raise ValidationFailed(fields={"file": _l("An entry can have at most %(max)s attachments.",
                                                   max=MAX_ATTACHMENTS_PER_ENTRY)})
-    data = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
-    if not data:
-        raise ValidationFailed(fields={"file": _l("Please choose a file.")})
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(fields={"file": _l("A file may be at most 20 MB.")})
-    name = _clean_name(upload.filename)
-    detected = detect_type(data[:16], io.BytesIO(data))
-    extension = os.path.splitext(name)[1].lower()
-    if detected is None or extension not in TYPES[detected][1]:
-        raise ValidationFailed(fields={"file": _l("Only PDF, PNG, JPEG and DOCX files are accepted, "
-                                                  "and the name must end as the content is.")})
-    stored_name = secrets.token_hex(16)
-    path = upload_dir() / stored_name
-    path.write_bytes(data)
-    attachment = Attachment(entry_id=entry.id, original_name=name, stored_name=stored_name,
-                            content_type=TYPES[detected][0], size_bytes=len(data), uploaded_by_id=actor.id)
+    stored = store_upload(upload)
+    attachment = Attachment(entry_id=entry.id, original_name=stored.original_name, stored_name=stored.stored_name,
+                            content_type=stored.content_type, size_bytes=stored.size_bytes, uploaded_by_id=actor.id)
     session.add(attachment)
     try:
         session.flush()
-        record(session, "attachment.added", actor.id, entry, name=name, size=len(data))
+        record(session, "attachment.added", actor.id, entry, name=stored.original_name, size=stored.size_bytes)
         session.commit()
     except Exception:
-        path.unlink(missing_ok=True)  # no orphan file when the row is not saved
+        stored.discard()  # no orphan file when the row is not saved
         raise
     return attachment
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from exchange.audit.services import record
@@ -21,6 +21,7 @@ from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntrySt
 from exchange.catalog.services import EntryFilters, _filtered, validate, with_list_relations
 from exchange.catalog.specs import KINDS, Context
 from exchange.db import utcnow
+from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
@@ -31,14 +32,6 @@ log = logging.getLogger(__name__)
 
 EXPORT_LIMIT = 10_000
 IMPORT_LIMIT = 5_000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @service
@@ -61,23 +54,8 @@ def export_entries(session: Session, actor: Actor, kind: EntryKind, filters: Ent
     header, rows = export_table(session, actor, kind, filters)
     filename = f"{kind.plural}-{utcnow():%Y%m%d}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows([[_cell(value) for value in row] for row in rows])
-        body: bytes = ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM lets Excel read UTF-8
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(kind.plural)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([_cell(value) for value in row])
-        output = io.BytesIO()
-        workbook.save(output)
-        body, mimetype = output.getvalue(), XLSX_TYPE
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
+        return csv_download(filename, header, rows)
+    return xlsx_download(filename, kind.plural, header, rows)
 
 
 # Import -----------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The five shared libraries: one `entries` table for what all kinds share, one table per kind."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -9,19 +8,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import Base, TimestampMixin, utcnow
+from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, utcnow
 from exchange.orgs.models import Organization, _enum_column
 from exchange.taxonomy.models import District, Region, TechnologyField
 
 if TYPE_CHECKING:
     from exchange.accounts.models import User
-
-
-class LabelledEnum(enum.StrEnum):
-    @property
-    def label(self) -> str:
-        # Keyed by class too: members of different enums with the same value are equal.
-        return str(LABELS[(type(self), self.value)])
 
 
 class EntryKind(LabelledEnum):
@@ -144,6 +136,7 @@ LABELS: dict[tuple[type, str], Any] = {
     (ProjectStatus, ProjectStatus.ONGOING.value): _l("Ongoing"),
     (ProjectStatus, ProjectStatus.COMPLETED.value): _l("Completed"),
 }
+ENUM_LABELS.update(LABELS)
 
 TITLE_MAX_LENGTH = 200
 SUMMARY_MAX_LENGTH = 5000

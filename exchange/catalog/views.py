@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -22,6 +22,7 @@ from exchange.catalog.forms import (
 from exchange.catalog.lifecycle import TRANSITIONS
 from exchange.catalog.models import CooperationMode, EntryKind, EntryStatus, Maturity
 from exchange.catalog.specs import KINDS, Context
+from exchange.downloads import stored_file_download
 from exchange.errors import ValidationFailed
 from exchange.extensions import db
 from exchange.pagination import PageRequest
@@ -181,10 +182,7 @@ def remove_upload(kind: str, entry_id: int, attachment_id: int) -> Any:
 @bp.get(f"/{KIND}/<int:entry_id>/attachments/<int:attachment_id>")
 def download(kind: str, entry_id: int, attachment_id: int) -> Any:
     attachment, path = open_attachment(db.session, request_actor(), _kind(kind), entry_id, attachment_id)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_download(path, attachment.content_type, attachment.original_name)
 
 
 @bp.get("/my/entries")
