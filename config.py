@@ -56,6 +56,11 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
 
+    # Vouchers: a provider's application stays on public notice this long before it can be admitted;
+    # the worker looks for expired vouchers this often.
+    PROVIDER_NOTICE_DAYS = int(os.environ.get("PROVIDER_NOTICE_DAYS", "7"))
+    VOUCHER_EXPIRY_CHECK_SECONDS = float(os.environ.get("VOUCHER_EXPIRY_CHECK_SECONDS", "300"))
+
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
     API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "90")))

@@ -50,13 +50,16 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     from exchange.search.views import bp as search_bp
     from exchange.orgs.views import bp as orgs_bp
     from exchange.site.views import bp as site_bp
+    from exchange.vouchers.views import bp as vouchers_bp
 
-    for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp, search_bp):
+    for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp, search_bp, vouchers_bp):
         app.register_blueprint(blueprint)
 
     from exchange.search.services import init_search
+    from exchange.vouchers import init_vouchers
 
     init_search(app)
+    init_vouchers(app)
 
     from exchange.api import init_api
 

@@ -1,4 +1,4 @@
-"""Command line: `flask --app wsgi …` for users, seed data, the schema and the worker."""
+"""Command line: `flask --app wsgi …` for users, seed data, the schema, vouchers and the worker."""
 from __future__ import annotations
 
 import signal
@@ -136,7 +136,7 @@ def db_downgrade_command(revision: str) -> None:
 @click.command("worker")
 @click.option("--idle", default=0.5, show_default=True, help="Seconds to wait when there is nothing to do.")
 def worker_command(idle: float) -> None:
-    """Run the background worker (outbox: search index, mail) until stopped."""
+    """Run the background worker (outbox: search index, mail; voucher expiry) until stopped."""
     from exchange.notifications.services import run_worker
 
     stop = threading.Event()
@@ -153,6 +153,35 @@ def worker_command(idle: float) -> None:
     run_worker(app, stop, idle_seconds=idle)
 
 
+vouchers_cli = AppGroup("vouchers", help="Innovation vouchers.")
+
+
+@vouchers_cli.command("audit")
+def vouchers_audit_command() -> None:
+    """Check every invariant of the voucher books; exit non-zero on any break."""
+    import time
+
+    from exchange.vouchers.audit import audit_books
+
+    started = time.perf_counter()
+    report = audit_books(db.session)
+    elapsed = time.perf_counter() - started
+    for problem in report.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    click.echo(f"Audited {report.transactions} transactions, {report.entries} ledger entries in {elapsed:.2f} s: "
+               + ("the books balance." if report.ok else f"{len(report.problems)} problem(s)."))
+    if not report.ok:
+        sys.exit(1)
+
+
+@vouchers_cli.command("expire")
+def vouchers_expire_command() -> None:
+    """End the vouchers past their expiry now (the worker also does this periodically)."""
+    from exchange.vouchers.services import expire_vouchers
+
+    click.echo(f"Expired {expire_vouchers(db.session)} voucher(s).")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (users_cli, seed_cli, db_cli, search_cli, worker_command):
+    for command in (users_cli, seed_cli, db_cli, search_cli, vouchers_cli, worker_command):
         app.cli.add_command(command)

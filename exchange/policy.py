@@ -18,7 +18,17 @@ from exchange.accounts.models import Role
 from exchange.errors import Forbidden, NotAuthenticated, NotFound
 from exchange.catalog.models import Entry, EntryKind, EntryStatus
 from exchange.catalog.specs import KINDS
-from exchange.orgs.models import Organization, OrganizationStatus
+from exchange.orgs.models import Organization, OrganizationKind, OrganizationStatus
+from exchange.vouchers.models import (
+    ProgramStatus,
+    ProviderProfile,
+    ProviderStatus,
+    Redemption,
+    Settlement,
+    Voucher,
+    VoucherApplication,
+    VoucherProgram,
+)
 
 
 class Actor(Protocol):
@@ -57,6 +67,29 @@ class Action(enum.StrEnum):
     ACCOUNT_LOG_IN = "account.log_in"
     ACCOUNT_MANAGE_OWN = "account.manage_own"
     USER_ADMINISTER = "user.administer"
+    PROGRAM_CREATE = "program.create"
+    PROGRAM_VIEW = "program.view"
+    PROGRAM_MANAGE = "program.manage"
+    PROGRAM_MONITOR = "program.monitor"
+    PROVIDER_APPLY = "provider.apply"
+    PROVIDER_VIEW = "provider.view"
+    PROVIDER_REVIEW = "provider.review"
+    PROVIDER_OBJECT = "provider.object"
+    PROVIDER_MANAGE = "provider.manage"
+    PROVIDER_LIST_REVIEW_QUEUE = "provider.list_review_queue"
+    APPLICATION_CREATE = "application.create"
+    APPLICATION_VIEW = "application.view"
+    APPLICATION_REVIEW = "application.review"
+    VOUCHER_VIEW = "voucher.view"
+    VOUCHER_REVOKE = "voucher.revoke"
+    REDEMPTION_RECORD = "redemption.record"
+    REDEMPTION_VIEW = "redemption.view"
+    CLAIM_CREATE = "claim.create"
+    CLAIM_REVIEW = "claim.review"
+    SETTLEMENT_REQUEST = "settlement.request"
+    SETTLEMENT_VIEW = "settlement.view"
+    SETTLEMENT_REVIEW = "settlement.review"
+    LEDGER_AUDIT = "ledger.audit"
 
 
 def _authenticated(actor: Actor, _: Any = None) -> bool:
@@ -141,6 +174,101 @@ def _is_platform_admin(actor: Actor, _: Any = None) -> bool:
     return actor.is_platform_admin
 
 
+# Vouchers. Money rules (budget, caps, balances) are the services'; these say who may ask.
+
+def _can_view_program(actor: Actor, program: VoucherProgram) -> bool:
+    return program.status is not ProgramStatus.DRAFT or actor.is_platform_admin or actor.administers(program.region_code)
+
+
+def _can_manage_program(actor: Actor, program: VoucherProgram) -> bool:
+    return actor.administers(program.region_code)
+
+
+def _can_monitor_program(actor: Actor, program: VoucherProgram) -> bool:
+    return actor.is_platform_admin or actor.administers(program.region_code)
+
+
+def _can_apply_as_provider(actor: Actor, organization: Organization | None) -> bool:
+    return (organization is not None and organization.kind is OrganizationKind.PROVIDER
+            and _can_publish_for(actor, organization))
+
+
+PUBLIC_PROVIDER_STATES = (ProviderStatus.IN_NOTICE, ProviderStatus.ADMITTED)
+
+
+def _can_view_provider(actor: Actor, provider: ProviderProfile) -> bool:
+    # Like organisations: every administrator may read an application, so another region's is told 403.
+    return (provider.status in PUBLIC_PROVIDER_STATES or actor.is_platform_admin or actor.is_regional_admin
+            or actor.belongs_to(provider.organization_id))
+
+
+def _can_review_provider(actor: Actor, provider: ProviderProfile) -> bool:
+    return actor.administers(provider.region_code)
+
+
+def _can_object_to_provider(actor: Actor, provider: ProviderProfile) -> bool:
+    return (actor.is_authenticated and not actor.belongs_to(provider.organization_id)
+            and provider.status is ProviderStatus.IN_NOTICE)
+
+
+def _can_manage_provider(actor: Actor, provider: ProviderProfile) -> bool:
+    return actor.belongs_to(provider.organization_id)
+
+
+def _can_apply_for_voucher(actor: Actor, target: tuple[Organization | None, VoucherProgram]) -> bool:
+    organization, program = target
+    return (organization is not None and organization.kind is OrganizationKind.SME
+            and _can_publish_for(actor, organization) and organization.region_code == program.region_code)
+
+
+def _can_view_application(actor: Actor, application: VoucherApplication) -> bool:
+    return actor.belongs_to(application.organization_id) or _can_monitor_program(actor, application.program)
+
+
+def _can_review_application(actor: Actor, application: VoucherApplication) -> bool:
+    return actor.administers(application.program.region_code)
+
+
+def _can_view_voucher(actor: Actor, voucher: Voucher) -> bool:
+    return actor.belongs_to(voucher.organization_id) or _can_monitor_program(actor, voucher.program)
+
+
+def _can_revoke_voucher(actor: Actor, voucher: Voucher) -> bool:
+    return actor.administers(voucher.program.region_code)
+
+
+def _can_record_redemption(actor: Actor, provider: ProviderProfile | None) -> bool:
+    return provider is not None and actor.belongs_to(provider.organization_id)
+
+
+def _can_view_redemption(actor: Actor, redemption: Redemption) -> bool:
+    # A cross-region order is visible to the admins of both regions: the issuer's and the provider's.
+    return (actor.belongs_to(redemption.provider_id) or actor.belongs_to(redemption.payee_id)
+            or actor.belongs_to(redemption.voucher.organization_id)
+            or _can_monitor_program(actor, redemption.voucher.program)
+            or actor.administers(redemption.provider.region_code))
+
+
+def _can_claim_reimbursement(actor: Actor, voucher: Voucher) -> bool:
+    return actor.belongs_to(voucher.organization_id)
+
+
+def _can_review_claim(actor: Actor, redemption: Redemption) -> bool:
+    return actor.administers(redemption.voucher.program.region_code)
+
+
+def _can_request_settlement(actor: Actor, payee: Organization | None) -> bool:
+    return payee is not None and actor.belongs_to(payee.id)
+
+
+def _can_view_settlement(actor: Actor, settlement: Settlement) -> bool:
+    return actor.belongs_to(settlement.payee_id) or _can_monitor_program(actor, settlement.program)
+
+
+def _can_review_settlement(actor: Actor, settlement: Settlement) -> bool:
+    return actor.administers(settlement.program.region_code)
+
+
 RULES: dict[Action, Callable[[Actor, Any], bool]] = {
     Action.ORGANIZATION_REGISTER: _anyone,
     Action.ORGANIZATION_VIEW: _can_view_organization,
@@ -163,11 +291,38 @@ RULES: dict[Action, Callable[[Actor, Any], bool]] = {
     Action.ACCOUNT_LOG_IN: _anyone,
     Action.ACCOUNT_MANAGE_OWN: _authenticated,
     Action.USER_ADMINISTER: _is_platform_admin,
+    Action.PROGRAM_CREATE: _is_regional_admin,
+    Action.PROGRAM_VIEW: _can_view_program,
+    Action.PROGRAM_MANAGE: _can_manage_program,
+    Action.PROGRAM_MONITOR: _can_monitor_program,
+    Action.PROVIDER_APPLY: _can_apply_as_provider,
+    Action.PROVIDER_VIEW: _can_view_provider,
+    Action.PROVIDER_REVIEW: _can_review_provider,
+    Action.PROVIDER_OBJECT: _can_object_to_provider,
+    Action.PROVIDER_MANAGE: _can_manage_provider,
+    Action.PROVIDER_LIST_REVIEW_QUEUE: _is_regional_admin,
+    Action.APPLICATION_CREATE: _can_apply_for_voucher,
+    Action.APPLICATION_VIEW: _can_view_application,
+    Action.APPLICATION_REVIEW: _can_review_application,
+    Action.VOUCHER_VIEW: _can_view_voucher,
+    Action.VOUCHER_REVOKE: _can_revoke_voucher,
+    Action.REDEMPTION_RECORD: _can_record_redemption,
+    Action.REDEMPTION_VIEW: _can_view_redemption,
+    Action.CLAIM_CREATE: _can_claim_reimbursement,
+    Action.CLAIM_REVIEW: _can_review_claim,
+    Action.SETTLEMENT_REQUEST: _can_request_settlement,
+    Action.SETTLEMENT_VIEW: _can_view_settlement,
+    Action.SETTLEMENT_REVIEW: _can_review_settlement,
+    Action.LEDGER_AUDIT: _is_platform_admin,
 }
 
 # What an actor must be allowed to see of an object before any other denial may say
 # more than 404: a denial never reveals that a hidden object exists.
-VIEW_ACTION_BY_TYPE: dict[type, Action] = {Organization: Action.ORGANIZATION_VIEW, Entry: Action.ENTRY_VIEW}
+VIEW_ACTION_BY_TYPE: dict[type, Action] = {
+    Organization: Action.ORGANIZATION_VIEW, Entry: Action.ENTRY_VIEW, VoucherProgram: Action.PROGRAM_VIEW,
+    ProviderProfile: Action.PROVIDER_VIEW, VoucherApplication: Action.APPLICATION_VIEW,
+    Voucher: Action.VOUCHER_VIEW, Redemption: Action.REDEMPTION_VIEW, Settlement: Action.SETTLEMENT_VIEW,
+}
 
 
 def _view_action_for(obj: Any) -> Action | None:
@@ -193,6 +348,67 @@ def visible_organizations(actor: Actor) -> sa.ColumnElement[bool]:
     conditions = [Organization.status == OrganizationStatus.APPROVED]
     if actor.organization_id is not None:
         conditions.append(Organization.id == actor.organization_id)
+    return sa.or_(*conditions)
+
+
+def visible_programs(actor: Actor) -> sa.ColumnElement[bool]:
+    """The query filter that matches `_can_view_program`."""
+    if actor.is_platform_admin:
+        return sa.true()
+    conditions = [VoucherProgram.status != ProgramStatus.DRAFT]
+    if actor.is_regional_admin and actor.region_code:
+        conditions.append(VoucherProgram.region_code == actor.region_code)
+    return sa.or_(*conditions)
+
+
+def visible_providers(actor: Actor) -> sa.ColumnElement[bool]:
+    """The query filter that matches `_can_view_provider`."""
+    if actor.is_platform_admin or actor.is_regional_admin:
+        return sa.true()
+    conditions = [ProviderProfile.status.in_(PUBLIC_PROVIDER_STATES)]
+    if actor.organization_id is not None:
+        conditions.append(ProviderProfile.organization_id == actor.organization_id)
+    return sa.or_(*conditions)
+
+
+def _monitored_programs(actor: Actor, program_id: Any) -> sa.ColumnElement[bool]:
+    if actor.is_regional_admin and actor.region_code:
+        return program_id.in_(sa.select(VoucherProgram.id).where(VoucherProgram.region_code == actor.region_code))
+    return sa.false()
+
+
+def visible_holdings(actor: Actor, model: type[VoucherApplication] | type[Voucher]) -> sa.ColumnElement[bool]:
+    """The query filter that matches `_can_view_application` and `_can_view_voucher`."""
+    if actor.is_platform_admin:
+        return sa.true()
+    conditions = [_monitored_programs(actor, model.program_id)]
+    if actor.organization_id is not None:
+        conditions.append(model.organization_id == actor.organization_id)
+    return sa.or_(*conditions)
+
+
+def visible_redemptions(actor: Actor) -> sa.ColumnElement[bool]:
+    """The query filter that matches `_can_view_redemption`."""
+    if actor.is_platform_admin:
+        return sa.true()
+    conditions = [_monitored_programs(actor, Redemption.program_id)]
+    if actor.is_regional_admin and actor.region_code:
+        conditions.append(Redemption.provider_id.in_(
+            sa.select(Organization.id).where(Organization.region_code == actor.region_code)))
+    if actor.organization_id is not None:
+        conditions += [Redemption.provider_id == actor.organization_id, Redemption.payee_id == actor.organization_id,
+                       Redemption.voucher_id.in_(sa.select(Voucher.id).where(
+                           Voucher.organization_id == actor.organization_id))]
+    return sa.or_(*conditions)
+
+
+def visible_settlements(actor: Actor) -> sa.ColumnElement[bool]:
+    """The query filter that matches `_can_view_settlement`."""
+    if actor.is_platform_admin:
+        return sa.true()
+    conditions = [_monitored_programs(actor, Settlement.program_id)]
+    if actor.organization_id is not None:
+        conditions.append(Settlement.payee_id == actor.organization_id)
     return sa.or_(*conditions)
 
 

@@ -164,3 +164,81 @@ def entry(session: Session, kind: str = "achievement", *, region: str = "BJ", st
         actor = owner if who == "owner" else region_admin(session, org.region_code)
         change_status(session, actor, entry_kind, created.id, action, "资料不完整，请补充检测报告。")
     return created
+
+
+# Innovation vouchers ----------------------------------------------------------------------
+
+def program_rules(**changes: object):  # type: ignore[no-untyped-def]
+    """Beijing-2015-like rules: units of 5,000 yuan, 50 % of a fee, 200,000 yuan per organisation."""
+    from exchange.vouchers.services import ProgramRules
+
+    values: dict[str, object] = dict(
+        name=f"创新券计划{unique_number()}", year=2026, budget_fen=100_000_000, unit_fen=500_000,
+        max_face_fen=20_000_000, coverage_percent=50, cap_per_org_fen=20_000_000, validity_days=365,
+        redemption_mode="direct", eligible_categories=["testing", "joint_rnd", "design"],
+        accepting_regions=["BJ", "TJ", "HE"], description="面向小微企业的科技创新券。")
+    return ProgramRules(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def program(session: Session, region: str = "BJ", *, status: str = "open", **changes: object):  # type: ignore[no-untyped-def]
+    from exchange.vouchers.services import close_program, create_program, open_program
+
+    admin_user = region_admin(session, region)
+    created = create_program(session, admin_user, program_rules(**changes))
+    if status in ("open", "closed"):
+        open_program(session, admin_user, created.id)
+    if status == "closed":
+        close_program(session, admin_user, created.id)
+    return created
+
+
+def provider(session: Session, region: str = "BJ", *, status: str = "admitted", category: str = "testing_centre",
+             products: tuple[tuple[str, str, str], ...] = (("材料成分检测", "testing", "20000"),),
+             owner: User | None = None) -> Registered:
+    """A provider organisation brought to `status` (applied, in_notice, admitted, suspended) with
+    services (name, category, fee in yuan): a new one, or the approved provider organisation of `owner`."""
+    from exchange.vouchers.providers import (
+        ProductChanges,
+        ProviderApplication,
+        add_product,
+        admit_provider,
+        apply_as_provider,
+        start_notice,
+        suspend_provider,
+    )
+
+    registered = (organization(session, kind="provider", region=region) if owner is None
+                  else Registered(session.get(Organization, owner.organization_id), owner))
+    owner = registered.owner
+    apply_as_provider(session, owner, ProviderApplication(category,
+                                                          "CMA 资质认定证书，CNAS 实验室认可。"))
+    for name, service_category, fee in products:
+        add_product(session, owner, owner.organization_id, ProductChanges(name, service_category, fee))
+    admin_user = region_admin(session, registered.organization.region_code)
+    if status != "applied":
+        profile = start_notice(session, admin_user, owner.organization_id)
+        if status != "in_notice":
+            admit_provider(session, admin_user, owner.organization_id, now=profile.notice_ends_at)
+            if status == "suspended":
+                suspend_provider(session, admin_user, owner.organization_id, "收费高于公示价格。")
+    return registered
+
+
+def voucher(session: Session, sme: User, program_id: int, amount_fen: int = 5_000_000, *,
+            category: str = "testing"):  # type: ignore[no-untyped-def]
+    """A voucher issued to the SME `sme` belongs to: applied for and approved by the programme's admin."""
+    from exchange.vouchers.models import VoucherProgram
+    from exchange.vouchers.services import ApplicationRequest, apply_for_voucher, approve_application
+
+    application = apply_for_voucher(session, sme, ApplicationRequest(
+        program_id=program_id, service_category=category, planned_service="材料成分检测与失效分析",
+        amount_fen=amount_fen, justification="新产品研发需要第三方检测。"))
+    program_region = session.get(VoucherProgram, program_id).region_code
+    return approve_application(session, region_admin(session, program_region), application.id)
+
+
+def product_of(session: Session, provider_org_id: int):  # type: ignore[no-untyped-def]
+    from exchange.vouchers.models import ServiceProduct
+
+    return session.scalars(sa.select(ServiceProduct).where(ServiceProduct.provider_id == provider_org_id)
+                           .order_by(ServiceProduct.id)).first()

@@ -44,6 +44,18 @@ from exchange.extensions import db as extension_db
 from exchange.notifications.models import OutboxMessage
 from exchange.orgs import services as org_services
 from exchange.orgs.models import Organization, OrganizationStatus
+from exchange.vouchers.models import (
+    IdempotencyRecord,
+    LedgerEntry,
+    ProviderObjection,
+    ProviderProfile,
+    Redemption,
+    ServiceProduct,
+    Settlement,
+    Voucher,
+    VoucherApplication,
+    VoucherProgram,
+)
 from tests import factories
 from tests.conftest import Browser
 
@@ -91,7 +103,11 @@ def app_overrides() -> dict[str, Any]:
 
 # --- the database, seen from outside the requests ------------------------------------------
 
-COUNTED = {"organizations": Organization, "users": User, "invitations": Invitation, "api_tokens": ApiToken}
+COUNTED = {"organizations": Organization, "users": User, "invitations": Invitation, "api_tokens": ApiToken,
+           "voucher_programs": VoucherProgram, "voucher_applications": VoucherApplication, "vouchers": Voucher,
+           "voucher_redemptions": Redemption, "voucher_settlements": Settlement, "ledger_entries": LedgerEntry,
+           "voucher_providers": ProviderProfile, "voucher_products": ServiceProduct,
+           "voucher_objections": ProviderObjection, "idempotency_records": IdempotencyRecord}
 
 
 @dataclass
@@ -751,6 +767,7 @@ def test_api_refuses_extra_fields_and_never_mass_assigns(app: Flask, world: Worl
          lambda: {"email": factories.unique_email("inv-")}, 201),
         ("POST", "/api/v1/auth/tokens", None,
          lambda: {"email": world.approved_owner_email, "password": PASSWORD}, 201),
+        *[(spec.method, spec.url, spec.token, spec.valid, spec.success) for spec in voucher_endpoints(world)],
     ]
     before_pending = world.organization(world.pending_id)
     before_owner = world.user(world.pending_owner_email)
@@ -963,6 +980,8 @@ def test_api_malformed_bodies(app: Flask, world: World) -> None:
         ("POST", f"/api/v1/organizations/{world.pending_id}/reject", admin_token),
         ("POST", f"/api/v1/organizations/{world.approved_id}/invitations", approved_owner_token),
         ("POST", "/api/v1/auth/tokens", None),
+        # Not POST …/settlements/{id}/approve: its body is optional, so an empty one approves.
+        *[(spec.method, spec.url, spec.token) for spec in voucher_endpoints(world) if spec.body_required],
     ]
     # name → (request, the status it must get)
     bodies: dict[str, tuple[dict[str, Any], int]] = {
@@ -1091,4 +1110,291 @@ def test_search_query_parameters(app: Flask, world: World) -> None:
                 else:
                     check_page(findings, label, response)
                     findings.check(response.status_code in (200, 422), label, f"status {response.status_code}")
+    findings.assert_none()
+
+
+# === the JSON API of innovation vouchers ===========================================================
+
+@dataclass
+class VoucherData:
+    """Voucher objects to aim the API at, each in the state its endpoint needs (ids, codes, tokens)."""
+
+    admin_token: str
+    sme_token: str
+    provider_token: str
+    applicant_token: str
+    program_id: int
+    draft_program_id: int
+    claim_program_id: int
+    voucher_code: str
+    revoke_code: str
+    claim_code: str
+    application_id: int
+    product_id: int
+    provider_id: int
+    applied_provider_id: int
+    admitted_provider_id: int
+    in_notice_provider_id: int
+    objection_id: int
+    settlement_ids: tuple[int, int]
+
+
+def voucher_data(world: World) -> VoucherData:
+    from exchange.vouchers import providers as provider_services
+    from exchange.vouchers import services as voucher_services
+
+    with world.session() as db:
+        admin = db.scalar(sa.select(User).where(User.email == world.admin_email))  # BJ's first admin
+        program = factories.program(db, "BJ", budget_fen=1_000_000_000, cap_per_org_fen=100_000_000)
+        claim_program = factories.program(db, "BJ", redemption_mode="reimbursement")
+        sme = factories.organization(db, kind="sme", region="BJ").owner
+        provider = factories.provider(db, "BJ").owner
+        product = factories.product_of(db, provider.organization_id)
+        voucher = factories.voucher(db, sme, program.id, 20_000_000)
+        settlements = []
+        for reference in ("HT-A", "HT-B"):
+            voucher_services.record_redemption(db, provider, voucher_services.OrderRequest(
+                voucher.code, product.id, 1_000_000, reference))
+            settlements.append(voucher_services.request_settlement(db, provider, program.id).id)
+        application = voucher_services.apply_for_voucher(db, sme, voucher_services.ApplicationRequest(
+            program_id=program.id, service_category="testing", planned_service="检测", amount_fen=500_000,
+            justification="需要检测。"))
+        in_notice = factories.provider(db, "BJ", status="in_notice").owner.organization_id
+        objection = provider_services.object_to_provider(db, sme, in_notice, "资质证书已过期")
+        return VoucherData(
+            admin_token=factories.api_token(db, admin), sme_token=factories.api_token(db, sme),
+            provider_token=factories.api_token(db, provider),
+            applicant_token=factories.api_token(db, factories.organization(db, kind="provider", region="BJ").owner),
+            program_id=program.id, draft_program_id=factories.program(db, "BJ", status="draft").id,
+            claim_program_id=claim_program.id, voucher_code=voucher.code,
+            revoke_code=factories.voucher(db, sme, program.id, 5_000_000).code,
+            claim_code=factories.voucher(db, sme, claim_program.id, 5_000_000).code,
+            application_id=application.id, product_id=product.id, provider_id=provider.organization_id,
+            applied_provider_id=factories.provider(db, "BJ", status="applied").owner.organization_id,
+            admitted_provider_id=factories.provider(db, "BJ").owner.organization_id,
+            in_notice_provider_id=in_notice, objection_id=objection.id, settlement_ids=(settlements[0], settlements[1]))
+
+
+@dataclass
+class EndpointSpec:
+    method: str
+    url: str
+    token: str
+    valid: Callable[[], dict[str, Any]]
+    success: int
+    fields: dict[str, set[str]]  # field → the values it must refuse
+    created: dict[str, int]  # what one success adds
+    body_required: bool = True
+
+
+TEXT_REQUIRED = REQUIRED_TEXT | NOT_STRINGS
+TEXT_OPTIONAL = {"long", "nul"} | NOT_STRINGS
+WHOLE = EVERYTHING - {"int"}  # only a JSON integer can be a number of fen or an id
+REASON = {"reason": TEXT_REQUIRED}
+
+
+def voucher_endpoints(world: World) -> list[EndpointSpec]:
+    """Every voucher endpoint that takes a JSON body, with a valid body and what each field must refuse."""
+    data = voucher_data(world)
+    rules = {"name": "2026年创新券", "year": 2026, "budget_fen": 100_000_000, "unit_fen": 500_000,
+             "max_face_fen": 20_000_000, "coverage_percent": 50, "cap_per_org_fen": 20_000_000,
+             "eligible_categories": ["testing"], "validity_days": 365, "accepting_regions": ["BJ", "TJ", "HE"],
+             "redemption_mode": "direct", "description": "说明"}
+    rule_fields = {"name": TEXT_REQUIRED, "year": WHOLE, "budget_fen": WHOLE, "unit_fen": WHOLE, "max_face_fen": WHOLE,
+                   "coverage_percent": WHOLE, "cap_per_org_fen": WHOLE, "eligible_categories": EVERYTHING,
+                   "validity_days": WHOLE, "accepting_regions": EVERYTHING, "redemption_mode": EVERYTHING,
+                   "description": TEXT_OPTIONAL}
+    product = {"name": "扫描电镜分析", "category": "testing", "fee_fen": 2_000_000, "description": "SEM", "is_active": True}
+    product_fields = {"name": TEXT_REQUIRED, "category": EVERYTHING, "fee_fen": WHOLE, "description": TEXT_OPTIONAL,
+                      "is_active": EVERYTHING - {"true"}}
+    reason = lambda: {"reason": "材料不全"}
+    admin, sme, provider = data.admin_token, data.sme_token, data.provider_token
+    settle_a, settle_b = data.settlement_ids
+    return [
+        EndpointSpec("POST", "/api/v1/voucher-programs", admin, lambda: dict(rules), 201, rule_fields,
+                     {"voucher_programs": 1}),
+        EndpointSpec("PATCH", f"/api/v1/voucher-programs/{data.draft_program_id}", admin, lambda: dict(rules), 200,
+                     rule_fields, {}),
+        EndpointSpec("POST", "/api/v1/voucher-applications", sme, lambda: {
+            "program_id": data.program_id, "service_category": "testing", "planned_service": "检测",
+            "amount_fen": 500_000, "justification": "需要检测。", "provider_id": data.provider_id}, 201,
+            {"program_id": WHOLE, "service_category": EVERYTHING, "planned_service": TEXT_REQUIRED, "amount_fen": WHOLE,
+             "justification": TEXT_REQUIRED, "provider_id": EVERYTHING - {"int", "null"}}, {"voucher_applications": 1}),
+        EndpointSpec("POST", f"/api/v1/voucher-applications/{data.application_id}/reject", admin, reason, 200,
+                     REASON, {}),
+        EndpointSpec("POST", "/api/v1/redemptions", provider, lambda: {
+            "voucher_code": data.voucher_code, "service_product_id": data.product_id, "fee_fen": 1_000_000,
+            "contract_reference": "HT-2026-7"}, 201,
+            {"voucher_code": EVERYTHING, "service_product_id": WHOLE, "fee_fen": WHOLE,
+             "contract_reference": TEXT_REQUIRED}, {"voucher_redemptions": 1, "ledger_entries": 2}),
+        EndpointSpec("POST", "/api/v1/settlements", provider, lambda: {"program_id": data.program_id}, 201,
+                     {"program_id": WHOLE}, {"voucher_settlements": 1}),
+        EndpointSpec("POST", f"/api/v1/settlements/{settle_a}/approve", admin, lambda: {"payment_reference": "付-1"},
+                     200, {"payment_reference": TEXT_OPTIONAL}, {"ledger_entries": 2}, body_required=False),
+        EndpointSpec("POST", f"/api/v1/settlements/{settle_b}/reject", admin, reason, 200, REASON, {}),
+        EndpointSpec("POST", f"/api/v1/vouchers/{data.revoke_code}/revoke", admin, reason, 200, REASON,
+                     {"ledger_entries": 2}),
+        EndpointSpec("POST", "/api/v1/voucher-providers", data.applicant_token,
+                     lambda: {"category": "key_lab", "qualifications": "国家重点实验室"}, 201,
+                     {"category": EVERYTHING, "qualifications": TEXT_REQUIRED}, {"voucher_providers": 1}),
+        EndpointSpec("POST", f"/api/v1/voucher-providers/{data.applied_provider_id}/reject", admin, reason, 200,
+                     REASON, {}),
+        EndpointSpec("POST", f"/api/v1/voucher-providers/{data.admitted_provider_id}/suspend", admin, reason, 200,
+                     REASON, {}),
+        EndpointSpec("POST", f"/api/v1/voucher-providers/{data.in_notice_provider_id}/objections", sme,
+                     lambda: {"text": "资质存疑"}, 201, {"text": TEXT_REQUIRED}, {"voucher_objections": 1}),
+        EndpointSpec("POST", f"/api/v1/voucher-providers/objections/{data.objection_id}/dismiss", admin, reason,
+                     200, REASON, {}),
+        EndpointSpec("POST", f"/api/v1/voucher-providers/{data.provider_id}/products", provider, lambda: dict(product),
+                     201, product_fields, {"voucher_products": 1}),
+        EndpointSpec("PATCH", f"/api/v1/voucher-products/{data.product_id}", provider, lambda: dict(product), 200,
+                     product_fields, {}),
+    ]
+
+
+def test_api_voucher_bodies(app: Flask, world: World) -> None:
+    """Every field of every voucher endpoint gets every hostile value: never a 5xx, a refusal changes
+    nothing, and amounts and ids are JSON integers only (no "12", 1.5, true or 10**30)."""
+    findings, client = Findings(), Client(app)
+    for spec in voucher_endpoints(world):
+        for name, key, value, must_refuse in mutations(spec.fields, JSON_VALUES):
+            label = f"{spec.method} {spec.url} {name}={key}"
+            before = world.counts()
+            response = client.api(spec.method, spec.url, token=spec.token, json={**spec.valid(), name: value})
+            _api_probe(findings, world, label, response, success_status=spec.success, must_refuse=must_refuse,
+                       before=before, created=spec.created)
+        for name in spec.fields:
+            body = spec.valid()
+            del body[name]
+            label = f"{spec.method} {spec.url} without {name}"
+            before = world.counts()
+            response = client.api(spec.method, spec.url, token=spec.token, json=body)
+            if response.status_code != spec.success:
+                check_api_error(findings, label, response)
+                findings.check(world.counts() == before, label, "half-saved")
+    findings.assert_none()
+
+
+def test_api_voucher_idempotency_key_header(app: Flask, world: World) -> None:
+    """Hostile Idempotency-Key values are refused before anything is charged."""
+    findings, client = Findings(), Client(app)
+    spec = next(spec for spec in voucher_endpoints(world) if spec.url == "/api/v1/redemptions")
+    for key, value in {"blank": "   ", "long": "k" * 201, "tab": "a\tb", "latin1": "caf\xe9\x85",
+                       "emoji bytes": "🚀".encode().decode("latin-1")}.items():
+        label = f"POST /api/v1/redemptions Idempotency-Key={key}"
+        before = world.counts()
+        response = client.api("POST", spec.url, token=spec.token, json=spec.valid(), headers={"Idempotency-Key": value})
+        if response.status_code != 201:
+            check_api_error(findings, label, response, allowed=(400, 422))
+            findings.check(world.counts() == before, label, "half-saved")
+    findings.assert_none()
+
+
+def test_api_voucher_claims_multipart(app: Flask, world: World) -> None:
+    """The one multipart endpoint: hostile text in every field, files that are not files, other bodies."""
+    findings, client = Findings(), Client(app)
+    data = voucher_data(world)
+    pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    url = "/api/v1/redemptions/claims"
+
+    def valid() -> dict[str, Any]:
+        return {"voucher_code": data.claim_code, "provider_id": str(data.provider_id), "service_description": "检测",
+                "fee_fen": "1000000", "contract_reference": "HT-9", "files": [(io.BytesIO(pdf), "合同.pdf")]}
+
+    fields = {"voucher_code": EVERYTHING, "provider_id": EVERYTHING - {"number"},
+              "service_description": REQUIRED_TEXT, "fee_fen": EVERYTHING - {"number"},
+              "contract_reference": REQUIRED_TEXT, "files": EVERYTHING}
+    for name, key, value, must_refuse in mutations(fields, FORM_VALUES):
+        label = f"POST {url} {name}={key}"
+        before = world.counts()
+        response = client.api("POST", url, token=data.sme_token, data={**valid(), name: value},
+                              content_type="multipart/form-data")
+        _api_probe(findings, world, label, response, success_status=201, must_refuse=must_refuse, before=before,
+                   created={"voucher_redemptions": 1})
+    files = {"no files": [], "not a PDF": [(io.BytesIO(b"MZ\x90\x00"), "a.pdf")],
+             "empty file": [(io.BytesIO(b""), "a.pdf")], "eleven files": [(io.BytesIO(pdf), f"{n}.pdf") for n in range(11)],
+             "hostile name": [(io.BytesIO(pdf), "../../etc/<script>.exe")]}
+    for key, value in files.items():
+        label = f"POST {url} files={key}"
+        before = world.counts()
+        response = client.api("POST", url, token=data.sme_token, data={**valid(), "files": value},
+                              content_type="multipart/form-data")
+        _api_probe(findings, world, label, response, success_status=201, must_refuse=True, before=before, created={})
+    for key, kwargs in {"JSON": {"json": {"voucher_code": data.claim_code}}, "invalid JSON": {
+            "data": "{", "content_type": "application/json"}, "form without files": {
+            "data": {k: v for k, v in valid().items() if k != "files"}}, "extra field": {
+            "data": {**valid(), "status": "recorded"}, "content_type": "multipart/form-data"}}.items():
+        label = f"POST {url} {key}"
+        before = world.counts()
+        response = client.api("POST", url, token=data.sme_token, **kwargs)
+        check_api_error(findings, label, response, allowed=(400, 415, 422))
+        findings.check(world.counts() == before, label, "rows changed")
+    findings.assert_none()
+
+
+VOUCHER_LISTS = {
+    "/api/v1/voucher-programs": ("page", "per_page", "region", "status"),
+    "/api/v1/voucher-applications": ("page", "per_page", "program", "status"),
+    "/api/v1/vouchers": ("page", "per_page", "program"),
+    "/api/v1/redemptions": ("page", "per_page", "program", "status", "unsettled"),
+    "/api/v1/settlements": ("page", "per_page", "program", "status"),
+    "/api/v1/settlements/unsettled": ("page",),
+    "/api/v1/voucher-providers": ("page", "per_page", "region", "category", "service_category", "status", "q"),
+}
+# Parameters chosen from a list: which of the values above they may accept ("0" and "" are false).
+CHOSEN_FROM_A_LIST = {"status": {"empty"}, "category": {"empty"}, "service_category": {"empty"},
+                      "unsettled": {"empty", "zero"}}
+
+
+def test_api_voucher_list_query_parameters(app: Flask, world: World) -> None:
+    findings, client = Findings(), Client(app)
+    data = voucher_data(world)
+    values: dict[str, Any] = {
+        **FORM_VALUES, "zero": "0", "negative": "-1", "abc": "abc", "float": "1.5", "huge": "1" * 40,
+        "per_page_1000": "1000", "max_int": str(2**63), "exponent": "1e3", "unicode digits": "１２",
+        "space padded": " 2 "}
+    for url, names in VOUCHER_LISTS.items():
+        for name in names:
+            for key, value in values.items():
+                label = f"GET {url}?{name}={key}"
+                response = client.api("GET", url, token=data.admin_token, query_string={name: value})
+                if response.status_code != 200:
+                    check_api_error(findings, label, response, allowed=(422,))
+                    continue
+                payload = response.get_json()
+                if url.endswith("/unsettled"):
+                    findings.check(isinstance(payload, list), label, f"odd answer {payload!r:.200}")
+                    continue
+                findings.check(isinstance(payload, dict) and isinstance(payload.get("items"), list)
+                               and 1 <= payload.get("per_page", 0) <= 100, label, f"odd answer {payload!r:.200}")
+                findings.check(key in CHOSEN_FROM_A_LIST.get(name, {key}), label, f"an unknown {name} was accepted")
+    findings.assert_none()
+
+
+def test_api_voucher_path_parameters(app: Flask, world: World) -> None:
+    findings, client = Findings(), Client(app)
+    data = voucher_data(world)
+    body = {"reason": "x", "text": "x", "name": "x", "category": "testing", "fee_fen": 100}
+    id_routes = [("GET", "/api/v1/voucher-programs/{}"), ("PATCH", "/api/v1/voucher-programs/{}"),
+                 ("POST", "/api/v1/voucher-programs/{}/open"), ("POST", "/api/v1/voucher-programs/{}/close"),
+                 ("GET", "/api/v1/voucher-programs/{}/dashboard"), ("GET", "/api/v1/voucher-applications/{}"),
+                 ("POST", "/api/v1/voucher-applications/{}/approve"), ("POST", "/api/v1/voucher-applications/{}/reject"),
+                 ("GET", "/api/v1/redemptions/{}"), ("POST", "/api/v1/redemptions/{}/approve"),
+                 ("POST", "/api/v1/redemptions/{}/reject"), ("GET", "/api/v1/settlements/{}"),
+                 ("POST", "/api/v1/settlements/{}/approve"), ("POST", "/api/v1/settlements/{}/reject"),
+                 ("GET", "/api/v1/voucher-providers/{}"), ("POST", "/api/v1/voucher-providers/{}/notice"),
+                 ("POST", "/api/v1/voucher-providers/{}/admit"), ("POST", "/api/v1/voucher-providers/{}/reject"),
+                 ("POST", "/api/v1/voucher-providers/{}/suspend"), ("POST", "/api/v1/voucher-providers/{}/objections"),
+                 ("POST", "/api/v1/voucher-providers/objections/{}/dismiss"),
+                 ("POST", "/api/v1/voucher-providers/{}/products"), ("PATCH", "/api/v1/voucher-products/{}")]
+    for value in ("0", "-1", "abc", str(2**63), "1" * 40, "1.5", "%00", "１"):
+        for method, route in id_routes:
+            url = route.format(value)
+            response = client.api(method, url, token=data.admin_token, json=body)
+            check_api_error(findings, f"{method} {url}", response, allowed=(404, 405, 422))
+    for code in ("NOPE", "%00", "a%20b", "x" * 41, "%E5%88%B8", "..", "a%2Fb", "%0A"):
+        for method, suffix in (("GET", ""), ("POST", "/revoke")):
+            url = f"/api/v1/vouchers/{code}{suffix}"
+            response = client.api(method, url, token=data.admin_token, json={"reason": "x"})
+            check_api_error(findings, f"{method} {url}", response, allowed=(404,))
     findings.assert_none()

@@ -24,7 +24,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -43,6 +43,9 @@ from exchange.extensions import db as extension_db
 from exchange.notifications.models import OutboxMessage
 from exchange.orgs import services as org_services
 from exchange.orgs.models import Organization
+from exchange.vouchers import providers as voucher_providers
+from exchange.vouchers import services as voucher_services
+from exchange.vouchers.models import ProviderObjection, ProviderProfile, Voucher, VoucherProgram
 from tests import factories
 from tests.conftest import make_app
 
@@ -100,6 +103,8 @@ class World:
     * ``pending``: a pending BJ enterprise; "pending_owner" owns it.
     * ``bystander``: a HE admin whose token and password some cases touch.
     * entries of every kind and state, of the organisation that may publish them.
+    * innovation vouchers of BJ: programmes, the holder SME's application, vouchers and claim, the
+      admitted provider's product, order and settlement, providers at each step of admission.
     """
 
     def __init__(self, app: Any, role: str) -> None:
@@ -195,7 +200,8 @@ class World:
         if target in ("approved", "pending"):
             return {"organization_id": getattr(self, f"{target}_id")}
         if target == "missing":
-            return {"organization_id": 987654, "entry_id": 987654}
+            return {name: 987654 for name in ("organization_id", "entry_id", "program_id", "application_id",
+                                               "redemption_id", "settlement_id", "org_id")} | {"code": "BJ2026-XXXX-XXXX"}
         if target == "own_token":  # a second token of the user's own: the bearer stays valid
             own = self._token("own_token", self._user_id())
             return {"token_id": own[1] if own else self._token("foreign", self.bystander[0])[1]}
@@ -212,6 +218,8 @@ class World:
             assert kind is not None, f"{target} needs a kind"
             entry_id, attachment_id = self.entry(kind, status, with_file=extra == "file")
             return {"entry_id": entry_id, "attachment_id": attachment_id}
+        if target.partition(":")[0] in VOUCHER_TARGETS:
+            return self.voucher_values(target)
         raise AssertionError(f"unknown target {target}")
 
     def _invitation_secret(self) -> str:
@@ -234,8 +242,9 @@ class World:
 
     # entries of the libraries
     def next_case(self) -> None:
-        """Each case meets entries of its own: an earlier case may have moved the cached ones on."""
-        for key in [key for key in self._cache if isinstance(key, tuple) and key[0] == "entry"]:
+        """Each case meets entries and voucher objects of its own: an earlier case may have moved the
+        cached ones on. (Organisations, people and the role's own provider admission stay.)"""
+        for key in [key for key in self._cache if isinstance(key, tuple) and key[0] in ("entry", "voucher")]:
             del self._cache[key]
 
     def entry_owner_id(self, kind: str) -> int:
@@ -259,6 +268,122 @@ class World:
                 change_status(db, actor, entry_kind, created.id, action, "资料不完整，请补充检测报告。")
             return created.id, attachment_id
         return self._cached(("entry", kind, status, with_file), make)
+
+    # innovation vouchers (BJ): fresh objects for each case, built by their real actors
+    def _voucher(self, name: str, make: Callable[[Any], Any]) -> Any:
+        return self._cached(("voucher", name), make)
+
+    @property
+    def holder(self) -> tuple[int, int]:
+        """(organisation, owner) of the SME holding the vouchers: the role's own when it is "sme"."""
+        if self.role == "sme":
+            return self._organization("own", kind="sme")
+        return self._organization("holder", kind="sme")
+
+    def provider(self, status: str = "admitted", region: str = "BJ") -> tuple[int, int]:
+        """(organisation, owner) of a provider in `status`. The admitted BJ provider serves the vouchers:
+        when the role is "provider" it is the role's own organisation, admitted the first time a case
+        needs it (until then it is an approved provider organisation that has not applied)."""
+        if (status, region) == ("admitted", "BJ") and self.role == "provider":
+            org_id, owner_id = self._organization("own", kind="provider")
+            self._cached("own admission", lambda db: factories.provider(db, owner=db.get(User, owner_id)).owner.id)
+            return org_id, owner_id
+
+        def make(db: Any) -> tuple[int, int]:
+            registered = factories.provider(db, region, status=status)
+            return registered.organization.id, registered.owner.id
+        return self._voucher(f"provider:{status}:{region}", make)
+
+    def product(self, status: str = "admitted") -> int:
+        org_id = self.provider(status)[0]
+        return self._voucher(f"product:{status}", lambda db: factories.product_of(db, org_id).id)
+
+    def program(self, name: str = "open") -> int:
+        return self._voucher(f"program:{name}", lambda db: factories.program(db, **PROGRAMS[name]).id)
+
+    def application(self) -> int:
+        request, owner_id = voucher_services.ApplicationRequest(**application_json("open")(self)), self.holder[1]
+        return self._voucher("application", lambda db: voucher_services.apply_for_voucher(
+            db, db.get(User, owner_id), request).id)
+
+    def voucher_code(self, program: str = "open") -> str:
+        program_id, owner_id = self.program(program), self.holder[1]
+        return self._voucher(f"voucher:{program}", lambda db: factories.voucher(db, db.get(User, owner_id),
+                                                                                program_id).code)
+
+    def redemption(self, region: str = "BJ") -> int:
+        """An order the provider of `region` recorded on the holder's voucher (通兑; "BJ": the provider's)."""
+        code, (provider_id, owner_id) = self.voucher_code(), self.provider("admitted", region)
+
+        def make(db: Any) -> int:
+            product = factories.product_of(db, provider_id)
+            return voucher_services.record_redemption(db, db.get(User, owner_id), voucher_services.OrderRequest(
+                code, product.id, product.fee_fen, "HT-矩阵-001")).id
+        return self._voucher(f"redemption:{region}", make)
+
+    def claim(self) -> tuple[int, int]:
+        """(redemption, attachment) of the holder's claim on a 通用 voucher, for the BJ provider's work."""
+        code, provider_id, owner_id = self.voucher_code("reimbursement"), self.provider()[0], self.holder[1]
+
+        def make(db: Any) -> tuple[int, int]:
+            claimed = voucher_services.submit_claim(db, db.get(User, owner_id), voucher_services.ClaimRequest(
+                code, provider_id, "失效分析", 1_000_000, "HT-矩阵-002"), [Upload("合同.pdf", io.BytesIO(PDF))])
+            return claimed.id, claimed.attachments[0].id
+        return self._voucher("claim", make)
+
+    def settlement(self) -> int:
+        """What the provider asked the programme to pay for its order."""
+        self.redemption()
+        program_id, owner_id = self.program(), self.provider()[1]
+        return self._voucher("settlement", lambda db: voucher_services.request_settlement(
+            db, db.get(User, owner_id), program_id).id)
+
+    def objection(self) -> tuple[int, int]:
+        """(provider, objection) of the holder's objection to the provider in notice."""
+        org_id, author_id = self.provider("in_notice")[0], self.holder[1]
+        return org_id, self._voucher("objection", lambda db: voucher_providers.object_to_provider(
+            db, db.get(User, author_id), org_id, "资质证书已过期。").id)
+
+    def voucher_values(self, target: str) -> dict[str, Any]:
+        kind, _, variant = target.partition(":")
+        if kind == "program":
+            return {"program_id": self.program(variant)}
+        if kind == "application":
+            return {"application_id": self.application()}
+        if kind == "voucher":
+            return {"code": self.voucher_code(variant or "open")}
+        if kind == "redemption":
+            return {"redemption_id": self.redemption({"": "BJ", "cross": "TJ"}[variant])}
+        if kind == "claim":
+            redemption_id, attachment_id = self.claim()
+            return {"redemption_id": redemption_id, "attachment_id": attachment_id}
+        if kind == "settlement":
+            return {"settlement_id": self.settlement()}
+        if kind == "provider":
+            org_id = self.provider(variant)[0]
+            return {"organization_id": org_id, "org_id": org_id}
+        if kind == "objection":
+            org_id, objection_id = self.objection()
+            return {"organization_id": org_id, "org_id": org_id, "objection_id": objection_id}
+        assert kind == "product", target
+        return {"product_id": self.product(variant or "admitted")}
+
+    def status_of(self, target: str) -> str:
+        """The state of a target now, as the database says (for the checks after a request)."""
+        values = self.voucher_values(target)  # cached: what the request met
+        with self.session() as db:
+            if "program_id" in values:
+                return db.get(VoucherProgram, values["program_id"]).status.value
+            if "code" in values:
+                return db.scalar(sa.select(Voucher).where(Voucher.code == values["code"])).status.value
+            if "objection_id" in values:
+                return "dismissed" if db.get(ProviderObjection, values["objection_id"]).dismissed_at else "open"
+            return db.get(ProviderProfile, values["org_id"]).status.value
+
+    def objections_to(self, target: str) -> int:
+        org_id = self.voucher_values(target)["org_id"]
+        with self.session() as db:
+            return db.scalar(sa.select(sa.func.count()).where(ProviderObjection.provider_id == org_id))
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -316,7 +441,7 @@ class Case:
     body: Callable[[World], dict[str, Any]] | None = None
     kind: str | None = None                                 # the entry kind of an "entry:..." target
     values: dict[str, Any] = field(default_factory=dict)    # fixed URL values (kind, action, fmt)
-    files: bool = False                                     # send the body as multipart with a PDF
+    files: str = ""                                         # send the body as multipart, a PDF in this field
     check: Callable[[World, str], str | None] | None = None  # a look at the database after the request
     query: dict[str, str] = field(default_factory=dict)      # a query string
     note: str = ""
@@ -575,8 +700,9 @@ def catalog_matrix() -> dict[tuple[str, str], list[Case]]:
                  note="its organisation or its region's admin")],
         ("catalog.upload", "POST"): [
             Case(manage_row(pages, anonymous=LOGIN, owner=to("catalog.detail"), hidden=True), target="entry:draft",
-                 kind=pages, values=page, files=True),
-            Case(row(anonymous=LOGIN, signed_in=403), target="entry:approved", kind=pages, values=page, files=True)],
+                 kind=pages, values=page, files="file"),
+            Case(row(anonymous=LOGIN, signed_in=403), target="entry:approved", kind=pages, values=page,
+                 files="file")],
         ("catalog.remove_upload", "POST"): [
             Case(manage_row(pages, anonymous=LOGIN, owner=to("catalog.detail"), hidden=True),
                  target="entry:draft+file", kind=pages, values=page),
@@ -638,6 +764,381 @@ def catalog_matrix() -> dict[tuple[str, str], list[Case]]:
 
 MATRIX.update(catalog_matrix())
 
+
+# --- innovation vouchers (BJ): "sme" holds the vouchers, "provider" is the admitted provider --------------
+
+PROGRAMS: dict[str, dict[str, Any]] = {
+    "open": {}, "closed": {"status": "closed"}, "draft": {"status": "draft"},
+    "reimbursement": {"redemption_mode": "reimbursement"},  # 通用: the holder pays in full and claims
+    "tj": {"region": "TJ"},                                 # another region's: a BJ SME may not apply
+}
+VOUCHER_TARGETS = ("program", "application", "voucher", "redemption", "claim", "settlement", "provider", "objection",
+                   "product")
+
+
+def reason_body(w: World) -> dict[str, Any]:
+    return {"reason": "材料不全，请补充合同与发票。"}
+
+
+def objection_body(w: World) -> dict[str, Any]:
+    return {"text": "资质证书已过期。"}
+
+
+def provider_application_body(w: World) -> dict[str, Any]:
+    return {"category": "testing_centre", "qualifications": "CMA 资质认定证书，CNAS 实验室认可。"}
+
+
+def program_form(w: World) -> dict[str, Any]:
+    return {"name": "矩阵测试创新券", "year": "2026", "budget": "1,000,000", "unit": "5000", "max_face": "200000",
+            "coverage_percent": "50", "cap_per_org": "200000", "eligible_categories": ["testing", "design"],
+            "validity_days": "365", "accepting_regions": ["BJ", "TJ", "HE"], "redemption_mode": "direct",
+            "description": ""}
+
+
+def program_json(w: World) -> dict[str, Any]:
+    return asdict(factories.program_rules())
+
+
+def application_form(w: World) -> dict[str, Any]:
+    return {"service_category": "testing", "planned_service": "材料成分检测与失效分析", "provider": "",
+            "amount": "50,000", "justification": "新产品研发需要第三方检测。"}
+
+
+def application_json(program: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"program_id": w.program(program), "service_category": "testing",
+                      "planned_service": "材料成分检测与失效分析", "amount_fen": 5_000_000,
+                      "justification": "新产品研发需要第三方检测。"}
+
+
+def claim_form(w: World) -> dict[str, Any]:
+    return {"provider": str(w.provider()[0]), "service_description": "失效分析", "fee": "10000",
+            "contract_reference": "HT-矩阵-003"}
+
+
+def claim_json(program: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"voucher_code": w.voucher_code(program), "provider_id": str(w.provider()[0]),
+                      "service_description": "失效分析", "fee_fen": "1000000", "contract_reference": "HT-矩阵-003"}
+
+
+def order_form(w: World) -> dict[str, Any]:
+    return {"voucher_code": w.voucher_code(), "service_product": str(w.product()), "fee": "20000",
+            "contract_reference": "HT-矩阵-004"}
+
+
+def order_json(w: World) -> dict[str, Any]:
+    return {"voucher_code": w.voucher_code(), "service_product_id": w.product(), "fee_fen": 2_000_000,
+            "contract_reference": "HT-矩阵-004"}
+
+
+def product_form(w: World) -> dict[str, Any]:
+    return {"name": "扫描电镜分析", "category": "testing", "published_fee": "1800.50", "description": "", "is_active": "y"}
+
+
+def product_json(w: World) -> dict[str, Any]:
+    return {"name": "扫描电镜分析", "category": "testing", "fee_fen": 180_050}
+
+
+def settlement_form(w: World) -> dict[str, Any]:
+    return {"program_id": str(w.program())}
+
+
+def settlement_json(w: World) -> dict[str, Any]:
+    return {"program_id": w.program()}
+
+
+def seen_row(anonymous: Outcome, *, holder: Outcome = 404, provider: Outcome = 404,
+             admin_tj: Outcome = 404) -> dict[str, Outcome]:
+    """Who sees an object of BJ's vouchers: its parties (the holder "sme", the provider "provider"), the
+    region's admin and the platform; it is hidden (404) from other members and another region's admin."""
+    return row(anonymous=anonymous, members=404, pending_owner=404, sme=holder, provider=provider, admin_bj=200,
+               admin_tj=admin_tj, platform=200)
+
+
+def acted_row(anonymous: Outcome, *, admin_bj: Outcome, holder: Outcome = 404,
+              provider: Outcome = 404) -> dict[str, Outcome]:
+    """An action on an object of BJ's vouchers: hidden (404) from members who are not its parties; another
+    region's admin and the platform are told 403."""
+    return row(anonymous=anonymous, members=404, pending_owner=404, sme=holder, provider=provider,
+               admin_bj=admin_bj, admin_tj=403, platform=403)
+
+
+def admin_row(anonymous: Outcome, admin_bj: Outcome, *, hidden: bool, platform: Outcome = 403) -> dict[str, Outcome]:
+    """An administrator's page or action on a BJ programme or provider: BJ's admin (`admin_bj`) and, for the
+    pages that monitor, the platform; another region's admin 403; members 404 if the object is `hidden`
+    from them (a draft programme, a provider not in notice nor admitted), else 403."""
+    members = 404 if hidden else 403
+    return row(anonymous=anonymous, members=members, pending_owner=members, admin_bj=admin_bj, admin_tj=403,
+               platform=platform)
+
+
+def status_check(target: str, before: str, after: str, *movers: str) -> Callable[[World, str], str | None]:
+    """A look in the database: the `movers` moved the target from `before` to `after`, nobody else did
+    (a page button redirects to the same page when it is refused with a message)."""
+    def check(world: World, role: str) -> str | None:
+        status, expected = world.status_of(target), after if role in movers else before
+        return None if status == expected else f"{target} is {status}, expected {expected}"
+    return check
+
+
+def _objection_check(world: World, role: str) -> str | None:
+    count, expected = world.objections_to("provider:in_notice"), 0 if role == "anonymous" else 1
+    return None if count == expected else f"{count} objection(s) recorded, expected {expected}"
+
+
+def voucher_matrix() -> dict[tuple[str, str], list[Case]]:
+    queue = row(anonymous=LOGIN, signed_in=403, admin_bj=200, admin_tj=200)
+    program_page, provider_page = to("vouchers.program_detail"), to("vouchers.provider_detail")
+    draft_to_apply = row(members=404, pending_owner=404, admin_bj=403, admin_tj=404, platform=403, anonymous=LOGIN)
+    provider_views = [Case(row(everyone=200), target="provider:admitted"),
+                      Case(row(everyone=200), target="provider:in_notice"),
+                      Case(row(everyone=404, admins=200), target="provider:applied",
+                           note="hidden before the notice, but from the administrators"),
+                      Case(row(everyone=404), target="missing")]
+    matrix: dict[tuple[str, str], list[Case]] = {
+        # Programmes
+        ("vouchers.programs", "GET"): [Case(row(everyone=200))],
+        ("vouchers.program_detail", "GET"): [
+            Case(row(everyone=200), target="program:open"),
+            Case(row(everyone=200), target="program:closed"),
+            Case(row(everyone=404, admin_bj=200, platform=200), target="program:draft",
+                 note="a draft is its region's admins' and the platform's"),
+            Case(row(everyone=404), target="missing")],
+        ("vouchers.create_program", "GET"): [Case(queue, note="any regional admin, for their own region")],
+        ("vouchers.create_program", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=403, admin_bj=program_page, admin_tj=program_page), body=program_form)],
+        ("vouchers.edit_program", "GET"): [
+            Case(admin_row(LOGIN, 200, hidden=True), target="program:draft"),
+            Case(admin_row(LOGIN, 409, hidden=False), target="program:open",
+                 note="an open programme keeps the rules it promised")],
+        ("vouchers.edit_program", "POST"): [
+            Case(admin_row(LOGIN, program_page, hidden=True), target="program:draft", body=program_form),
+            Case(admin_row(LOGIN, 409, hidden=False), target="program:open", body=program_form)],
+        ("vouchers.change_program", "POST"): [
+            Case(admin_row(LOGIN, program_page, hidden=True), target="program:draft", values={"action": "open"},
+                 check=status_check("program:draft", "draft", "open", "admin_bj")),
+            Case(admin_row(LOGIN, program_page, hidden=False), target="program:open", values={"action": "close"},
+                 check=status_check("program:open", "open", "closed", "admin_bj"))],
+        ("vouchers.dashboard", "GET"): [
+            Case(admin_row(LOGIN, 200, hidden=False, platform=200), target="program:open"),
+            Case(admin_row(LOGIN, 200, hidden=True, platform=200), target="program:draft")],
+        ("vouchers.ledger_export", "GET"): [
+            Case(admin_row(LOGIN, 200, hidden=False, platform=200), target="program:open")],
+
+        # Applications and vouchers
+        ("vouchers.apply", "GET"): [
+            Case(row(anonymous=LOGIN, signed_in=403, sme=200), target="program:open",
+                 note="members of an approved SME of the programme's region"),
+            Case(row(anonymous=LOGIN, signed_in=403, sme=409), target="program:closed"),
+            Case(row(anonymous=LOGIN, signed_in=403), target="program:tj", note="not of the programme's region"),
+            Case(draft_to_apply, target="program:draft")],
+        ("vouchers.apply", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=403, sme=to("vouchers.application_detail")), target="program:open",
+                 body=application_form)],
+        ("vouchers.application_detail", "GET"): [Case(seen_row(LOGIN, holder=200), target="application")],
+        ("vouchers.approve_application", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.application_queue"), holder=403), target="application")],
+        ("vouchers.reject_application", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.application_queue"), holder=403), target="application",
+                 body=reason_body)],
+        ("vouchers.wallet", "GET"): [Case(row(anonymous=LOGIN, signed_in=200))],
+        ("vouchers.voucher_detail", "GET"): [
+            Case(seen_row(LOGIN, holder=200), target="voucher"),
+            Case(row(anonymous=LOGIN, signed_in=404), target="missing")],
+        ("vouchers.revoke_voucher", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.voucher_detail"), holder=403), target="voucher",
+                 body=reason_body, check=status_check("voucher", "active", "revoked", "admin_bj"))],
+        ("vouchers.claim", "GET"): [
+            Case(acted_row(LOGIN, admin_bj=403, holder=200), target="voucher:reimbursement",
+                 note="the holder's members, on a 通用 programme"),
+            Case(acted_row(LOGIN, admin_bj=403, holder=409), target="voucher",
+                 note="a 通兑 voucher is redeemed at the provider, not claimed")],
+        ("vouchers.claim", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=403, holder=to("vouchers.redemption_detail")),
+                 target="voucher:reimbursement", body=claim_form, files="files")],
+
+        # Orders, claims and settlements
+        ("vouchers.redemptions", "GET"): [Case(row(anonymous=LOGIN, signed_in=200), note="scoped by the service")],
+        ("vouchers.redemption_detail", "GET"): [
+            Case(seen_row(LOGIN, holder=200, provider=200), target="redemption"),
+            Case(seen_row(LOGIN, holder=200, provider=200), target="claim"),
+            Case(seen_row(LOGIN, holder=200, admin_tj=200), target="redemption:cross",
+                 note="served by a TJ provider: its region's admin sees the order too")],
+        ("vouchers.claim_attachment", "GET"): [Case(seen_row(LOGIN, holder=200, provider=200), target="claim")],
+        ("vouchers.approve_claim", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.claim_queue"), holder=403, provider=403), target="claim",
+                 note="the issuing region's admin")],
+        ("vouchers.reject_claim", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.claim_queue"), holder=403, provider=403), target="claim",
+                 body=reason_body)],
+        ("vouchers.settlements", "GET"): [Case(row(anonymous=LOGIN, signed_in=200))],
+        ("vouchers.request_settlement", "POST"): [
+            Case(row(anonymous=LOGIN, members=to("vouchers.settlements"), pending_owner=to("vouchers.settlements"),
+                     provider=to("vouchers.settlement_detail"), admins=403), target="redemption", body=settlement_form,
+                 note="the payee's members; others are told on the list that nothing waits; no organisation: 403")],
+        ("vouchers.settlement_detail", "GET"): [
+            Case(seen_row(LOGIN, provider=200), target="settlement", note="the payee (of a 通兑 order: the provider)")],
+        ("vouchers.approve_settlement", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.settlement_queue"), provider=403), target="settlement")],
+        ("vouchers.reject_settlement", "POST"): [
+            Case(acted_row(LOGIN, admin_bj=to("vouchers.settlement_queue"), provider=403), target="settlement",
+                 body=reason_body)],
+
+        # Review queues: any regional admin (the rows are their region's)
+        ("vouchers.application_queue", "GET"): [Case(queue)],
+        ("vouchers.provider_queue", "GET"): [Case(queue)],
+        ("vouchers.claim_queue", "GET"): [Case(queue)],
+        ("vouchers.settlement_queue", "GET"): [Case(queue)],
+
+        # Providers
+        ("vouchers.providers_list", "GET"): [Case(row(everyone=200))],
+        ("vouchers.notices", "GET"): [Case(row(everyone=200))],
+        ("vouchers.provider_detail", "GET"): [
+            *provider_views, Case(row(everyone=404, admins=200), target="provider:suspended")],
+        ("vouchers.object_to_provider", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=to("vouchers.notices")), target="provider:in_notice",
+                 body=objection_body, check=_objection_check),
+            Case(row(anonymous=LOGIN, signed_in=403), target="provider:admitted", body=objection_body,
+                 note="only during the notice (and never its own members)"),
+            Case(row(anonymous=LOGIN, members=404, pending_owner=404, admins=403), target="provider:applied",
+                 body=objection_body)],
+        ("vouchers.review_provider", "POST"): [
+            Case(admin_row(LOGIN, provider_page, hidden=True), target="provider:applied", values={"action": "notice"},
+                 check=status_check("provider:applied", "applied", "in_notice", "admin_bj")),
+            Case(admin_row(LOGIN, provider_page, hidden=True), target="provider:suspended",
+                 values={"action": "admit"}, check=status_check("provider:suspended", "suspended", "admitted",
+                                                                "admin_bj"), note="reinstated"),
+            Case(admin_row(LOGIN, provider_page, hidden=False), target="provider:in_notice",
+                 values={"action": "admit"}, check=status_check("provider:in_notice", "in_notice", "admitted"),
+                 note="BJ's admin is let in and told on the provider's page that the notice still runs")],
+        ("vouchers.refuse_provider", "POST"): [
+            Case(admin_row(LOGIN, provider_page, hidden=True), target="provider:applied", values={"action": "reject"},
+                 body=reason_body, check=status_check("provider:applied", "applied", "rejected", "admin_bj")),
+            Case(admin_row(LOGIN, provider_page, hidden=False), target="provider:admitted",
+                 values={"action": "suspend"}, body=reason_body,
+                 check=status_check("provider:admitted", "admitted", "suspended", "admin_bj"))],
+        ("vouchers.dismiss_objection", "POST"): [
+            Case(admin_row(LOGIN, provider_page, hidden=False), target="objection", body=reason_body,
+                 check=status_check("objection", "open", "dismissed", "admin_bj"))],
+
+        # The provider's console: members of a provider organisation
+        ("vouchers.apply_as_provider", "GET"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=200),
+                 note="members of an approved provider organisation (the role's own has not applied yet)"),
+            Case(row(anonymous=LOGIN, signed_in=403, provider=to("vouchers.provider_console")),
+                 target="provider:admitted", note="once applied: the console")],
+        ("vouchers.apply_as_provider", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=to("vouchers.provider_console")),
+                 body=provider_application_body)],
+        ("vouchers.provider_console", "GET"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=200), note="not applied yet: the way to apply"),
+            Case(row(anonymous=LOGIN, signed_in=403, provider=200), target="provider:admitted")],
+        ("vouchers.add_product", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=404), body=product_form,
+                 note="the caller's organisation has not applied (the provider's own neither, yet)"),
+            Case(row(anonymous=LOGIN, signed_in=404, provider=to("vouchers.provider_console")),
+                 target="provider:admitted", body=product_form)],
+        ("vouchers.edit_product", "GET"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=200), target="product"),
+            Case(row(anonymous=LOGIN, members=404, pending_owner=404, admins=403), target="product:applied",
+                 note="a provider not yet in notice is hidden from members")],
+        ("vouchers.edit_product", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=to("vouchers.provider_console")), target="product",
+                 body=product_form)],
+        ("vouchers.record_order", "POST"): [
+            Case(row(anonymous=LOGIN, signed_in=403, provider=to("vouchers.redemption_detail")), target="voucher",
+                 body=order_form, note="members of the admitted provider")],
+    }
+
+    # The API: the same rules; an anonymous caller is asked to authenticate (401) where a login is required.
+    matrix.update({
+        ("vouchers_api.list_programs", "GET"): [Case(row(everyone=200))],
+        ("vouchers_api.create_program", "POST"): [
+            Case(row(anonymous=401, signed_in=403, admin_bj=201, admin_tj=201), body=program_json)],
+        ("vouchers_api.get_program", "GET"): [
+            Case(row(everyone=200), target="program:open"),
+            Case(row(everyone=404, admin_bj=200, platform=200), target="program:draft"),
+            Case(row(everyone=404), target="missing")],
+        ("vouchers_api.update_program", "PATCH"): [
+            Case(admin_row(401, 200, hidden=True), target="program:draft", body=program_json),
+            Case(admin_row(401, 409, hidden=False), target="program:open", body=program_json)],
+        ("vouchers_api.open_program", "POST"): [Case(admin_row(401, 200, hidden=True), target="program:draft")],
+        ("vouchers_api.close_program", "POST"): [Case(admin_row(401, 200, hidden=False), target="program:open")],
+        ("vouchers_api.program_dashboard", "GET"): [
+            Case(admin_row(401, 200, hidden=False, platform=200), target="program:open"),
+            Case(admin_row(401, 200, hidden=True, platform=200), target="program:draft")],
+        ("vouchers_api.list_applications", "GET"): [Case(row(anonymous=401, signed_in=200))],
+        ("vouchers_api.apply_for_voucher", "POST"): [
+            Case(row(anonymous=401, signed_in=403, sme=201), target="program:open", body=application_json("open")),
+            Case(row(anonymous=401, signed_in=403, sme=409), target="program:closed",
+                 body=application_json("closed")),
+            Case(row(anonymous=401, signed_in=403), target="program:tj", body=application_json("tj")),
+            Case({**draft_to_apply, "anonymous": 401}, target="program:draft", body=application_json("draft"))],
+        ("vouchers_api.get_application", "GET"): [Case(seen_row(401, holder=200), target="application")],
+        ("vouchers_api.approve_application", "POST"): [
+            Case(acted_row(401, admin_bj=201, holder=403), target="application")],
+        ("vouchers_api.reject_application", "POST"): [
+            Case(acted_row(401, admin_bj=200, holder=403), target="application", body=reason_body)],
+        ("vouchers_api.list_vouchers", "GET"): [Case(row(anonymous=401, signed_in=200))],
+        ("vouchers_api.get_voucher", "GET"): [
+            Case(seen_row(401, holder=200), target="voucher"),
+            Case(row(anonymous=401, signed_in=404), target="missing")],
+        ("vouchers_api.revoke_voucher", "POST"): [
+            Case(acted_row(401, admin_bj=200, holder=403), target="voucher", body=reason_body)],
+        ("vouchers_api.record_redemption", "POST"): [
+            Case(row(anonymous=401, signed_in=403, provider=201), target="voucher", body=order_json)],
+        ("vouchers_api.list_redemptions", "GET"): [Case(row(anonymous=401, signed_in=200))],
+        ("vouchers_api.get_redemption", "GET"): [
+            Case(seen_row(401, holder=200, provider=200), target="redemption"),
+            Case(seen_row(401, holder=200, provider=200), target="claim"),
+            Case(seen_row(401, holder=200, admin_tj=200), target="redemption:cross")],
+        ("vouchers_api.submit_claim", "POST"): [
+            Case(acted_row(401, admin_bj=403, holder=201), target="voucher:reimbursement",
+                 body=claim_json("reimbursement"), files="files"),
+            Case(acted_row(401, admin_bj=403, holder=409), target="voucher", body=claim_json("open"), files="files")],
+        ("vouchers_api.approve_claim", "POST"): [
+            Case(acted_row(401, admin_bj=200, holder=403, provider=403), target="claim")],
+        ("vouchers_api.reject_claim", "POST"): [
+            Case(acted_row(401, admin_bj=200, holder=403, provider=403), target="claim", body=reason_body)],
+        ("vouchers_api.list_settlements", "GET"): [Case(row(anonymous=401, signed_in=200))],
+        ("vouchers_api.unsettled_summary", "GET"): [Case(row(anonymous=401, signed_in=200))],
+        ("vouchers_api.request_settlement", "POST"): [
+            Case(row(anonymous=401, members=409, pending_owner=409, provider=201, admins=403), target="redemption",
+                 body=settlement_json, note="409 nothing_to_settle for the members of other organisations")],
+        ("vouchers_api.get_settlement", "GET"): [Case(seen_row(401, provider=200), target="settlement")],
+        ("vouchers_api.approve_settlement", "POST"): [
+            Case(acted_row(401, admin_bj=200, provider=403), target="settlement")],
+        ("vouchers_api.reject_settlement", "POST"): [
+            Case(acted_row(401, admin_bj=200, provider=403), target="settlement", body=reason_body)],
+        ("vouchers_api.list_providers", "GET"): [Case(row(everyone=200))],
+        ("vouchers_api.apply_as_provider", "POST"): [
+            Case(row(anonymous=401, signed_in=403, provider=201), body=provider_application_body)],
+        ("vouchers_api.get_provider", "GET"): provider_views,
+        ("vouchers_api.start_provider_notice", "POST"): [
+            Case(admin_row(401, 200, hidden=True), target="provider:applied")],
+        ("vouchers_api.admit_provider", "POST"): [
+            Case(admin_row(401, 200, hidden=True), target="provider:suspended"),
+            Case(admin_row(401, 409, hidden=False), target="provider:in_notice", note="the notice still runs")],
+        ("vouchers_api.reject_provider", "POST"): [
+            Case(admin_row(401, 200, hidden=True), target="provider:applied", body=reason_body)],
+        ("vouchers_api.suspend_provider", "POST"): [
+            Case(admin_row(401, 200, hidden=False), target="provider:admitted", body=reason_body)],
+        ("vouchers_api.object_to_provider", "POST"): [
+            Case(row(anonymous=401, signed_in=201), target="provider:in_notice", body=objection_body),
+            Case(row(anonymous=401, signed_in=403), target="provider:admitted", body=objection_body)],
+        ("vouchers_api.dismiss_objection", "POST"): [
+            Case(admin_row(401, 200, hidden=False), target="objection", body=reason_body)],
+        ("vouchers_api.add_product", "POST"): [
+            Case(row(anonymous=401, signed_in=403, provider=201), target="provider:admitted", body=product_json),
+            Case(row(anonymous=401, members=404, pending_owner=404, admins=403), target="provider:applied",
+                 body=product_json)],
+        ("vouchers_api.update_product", "PATCH"): [
+            Case(row(anonymous=401, signed_in=403, provider=200), target="product", body=product_json)],
+    })
+    return matrix
+
+
+MATRIX.update(voucher_matrix())
+
 IGNORED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -680,16 +1181,18 @@ def url_of(app: Any, endpoint: str, values: dict[str, Any]) -> str:
 def perform(new_browser: Any, world: World, url: str, method: str, case: Case) -> Any:
     browser = new_browser()
     body = case.body(world) if case.body else None
+    if case.files:
+        body = {**(body or {}), case.files: (io.BytesIO(PDF), "检测报告.pdf")}
     if url.startswith("/api/"):
         headers = {"Authorization": f"Bearer {world.bearer}"} if world.bearer else {}
+        if case.files:
+            return browser.api(method, url, data=body, content_type="multipart/form-data", headers=headers)
         return browser.api(method, url, json=body, headers=headers)
     if world.email is not None:
         browser.login(world.email, PASSWORD)
     if method == "GET":
         return browser.get(url)
     assert method == "POST", f"no page helper for {method} {url}"
-    if case.files:
-        body = {**(body or {}), "file": (io.BytesIO(PDF), "检测报告.pdf")}
     return browser.post(url, body or {})
 
 

@@ -135,9 +135,10 @@ def init_api(app: Flask) -> None:
     from exchange.extensions import csrf
     from exchange.orgs.api import bp as organizations_bp
     from exchange.taxonomy.api import bp as taxonomy_bp
+    from exchange.vouchers.api import bp as vouchers_bp
 
     api.init_app(app)
-    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp, catalog_bp, search_bp):
+    for blueprint in (auth_bp, me_bp, organizations_bp, taxonomy_bp, catalog_bp, search_bp, vouchers_bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     app.before_request(authenticate_api_request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from email.message import EmailMessage
@@ -80,10 +81,28 @@ def drain_outbox(session: Session, batch_size: int = 50) -> int:
     return len(messages)
 
 
+# Jobs the worker runs every so often besides the outbox (voucher expiry): name → (seconds between runs, job).
+PERIODIC_JOBS: dict[str, tuple[float, Callable[[Session], object]]] = {}
+
+
+def run_periodic_jobs(session: Session, last_runs: dict[str, float]) -> None:
+    now = time.monotonic()
+    for name, (interval, job) in PERIODIC_JOBS.items():
+        if now - last_runs.get(name, float("-inf")) < interval:
+            continue
+        last_runs[name] = now
+        try:
+            job(session)
+        except Exception:  # the next round tries again; a failing job never stops the outbox
+            session.rollback()
+            log.exception("periodic job %s failed", name)
+
+
 def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> None:
     from exchange.extensions import db
 
     log.info("worker started")
+    last_runs: dict[str, float] = {}
     while not stop.is_set():
         with app.app_context():
             try:
@@ -91,6 +110,7 @@ def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> 
             except Exception:  # keep the worker alive; the rows stay for the next round
                 log.exception("outbox drain failed")
                 handled = 0
+            run_periodic_jobs(db.session, last_runs)
         if not handled:
             stop.wait(idle_seconds)
     log.info("worker stopped")
