@@ -7,6 +7,7 @@ from exchange.accounts.models import Role, User
 from exchange.catalog.models import Entry, EntryKind, EntryStatus, project_partners
 from exchange.demo.services import DEMO_PASSWORD
 from exchange.orgs.models import Organization, OrganizationStatus
+from exchange.vouchers.models import LedgerAccount, ProviderProfile, Redemption, VoucherApplication, VoucherProgram
 
 
 def test_users_create_reads_the_password_from_stdin(app, db):
@@ -56,6 +57,37 @@ def test_seed_demo_loads_all_regions_and_is_idempotent(app, db):
     login = app.test_client().post("/api/v1/auth/tokens", json={"email": "institute.bj@demo.jjj-exchange.cn",
                                                                   "password": DEMO_PASSWORD})
     assert login.status_code == 201
+    programs = set(db.scalars(sa.select(VoucherProgram.region_code).where(VoucherProgram.status == "open")))
+    assert programs == {"BJ", "TJ", "HE"}
+    assert set(db.scalars(sa.select(ProviderProfile.status).distinct())) >= {"admitted", "in_notice", "applied"}
+    cross_region_orders = db.scalar(sa.select(sa.func.count()).select_from(Redemption)
+                                    .join(VoucherProgram, VoucherProgram.id == Redemption.program_id)
+                                    .join(Organization, Organization.id == Redemption.provider_id)
+                                    .where(Organization.region_code != VoucherProgram.region_code))
+    assert cross_region_orders >= 2
+    assert db.scalar(sa.select(sa.func.count()).select_from(VoucherApplication)
+                     .where(VoucherApplication.status == "submitted")) >= 3
+    assert runner.invoke(args=["vouchers", "audit"]).exit_code == 0
+
+
+def test_vouchers_audit_exits_non_zero_on_a_broken_book(app, db):
+    from tests import factories
+
+    program = factories.program(db, "BJ")
+    sme = factories.organization(db, kind="sme", region="BJ").owner
+    voucher = factories.voucher(db, sme, program.id, 500_000)
+    runner = app.test_cli_runner()
+    healthy = runner.invoke(args=["vouchers", "audit"])
+    assert healthy.exit_code == 0 and "the books balance" in healthy.output
+
+    # Someone edits a balance by hand: the kept balance no longer equals the ledger.
+    account = db.scalar(sa.select(LedgerAccount).where(LedgerAccount.voucher_id == voucher.id))
+    account.balance_fen += 100
+    db.commit()
+    broken = runner.invoke(args=["vouchers", "audit"])
+
+    assert broken.exit_code == 1
+    assert f"account {account.key}: kept balance 500100 fen, ledger says 500000 fen" in broken.output
 
 
 def test_no_account_exists_without_demo_data(app, db):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from exchange.accounts.models import MEMBER_ROLE_BY_KIND, Role, User, Visitor
 from exchange.accounts.services import create_user, find_user_by_email, system_actor
 from exchange.demo.entries import load_demo_entries
+from exchange.demo.vouchers import load_demo_vouchers
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.orgs.services import (
     OrganizationApplication,
@@ -42,6 +43,7 @@ def load_demo_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int
         created["organizations"] += 1
         created["users"] += _load_organization(session, item, districts)
     created["entries"] = load_demo_entries(session, seed_dir)
+    created["vouchers"] = load_demo_vouchers(session, seed_dir)
     if created["entries"]:
         from exchange.search.services import reindex
 
