@@ -21,7 +21,25 @@ from exchange.models import metadata
 from exchange.taxonomy.services import load_reference_data
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a database of its own (`<name>_gw0`, …), created on first use:
+    the tests of one worker truncate every table and must not pull the rows from under another's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    server = sa.engine.make_url(url)
+    name = f"{server.database}_{worker}"
+    admin_engine = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin_engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 # A server on which tests may create throwaway databases (the migration tests do), in
 # the SQLite pass too.
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL") or POSTGRES_URL
