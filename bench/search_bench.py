@@ -74,6 +74,8 @@ TARGET_APPROVAL_P95_SECONDS = 1.0
 TARGET_EMBEDDED_P50_SECONDS = 0.030
 
 BATCH_SIZE = 1000
+OTHER_LOAD_WARNING = 0.10  # share of the CPU used by other processes above which a phase's figures are flagged
+QUIET_WINDOW_SECONDS = 5.0  # how long the machine must be that quiet before a phase, with --wait-for-quiet
 TASK_TIMEOUT_MS = 30 * 60 * 1000
 QUERY_COUNT = 200
 POLL_SECONDS = 0.01
@@ -228,6 +230,52 @@ def progress(message: str) -> None:
 
 def weighted(rng: random.Random, weights: dict[Any, int]) -> Any:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+class OtherLoad:
+    """The share of the machine's CPU time that processes other than this benchmark and its Meilisearch used, per
+    phase: figures measured while other work ran (a test suite, a build) are not comparable with quiet ones."""
+
+    def __init__(self, meili_pid: int | None, wait_for_quiet: float) -> None:
+        self.meili_pid = meili_pid
+        self.wait_for_quiet = wait_for_quiet
+        self.shares: dict[str, float] = {}
+        self.waited: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self._wait_until_quiet(name)
+        before = self._snapshot()
+        yield
+        self.shares[name] = self._share_since(before)
+
+    def _wait_until_quiet(self, name: str) -> None:
+        """On a shared machine: wait, up to --wait-for-quiet seconds, for a few seconds without other work."""
+        start = time.monotonic()
+        while time.monotonic() - start < self.wait_for_quiet:
+            before = self._snapshot()
+            time.sleep(QUIET_WINDOW_SECONDS)
+            if self._share_since(before) <= OTHER_LOAD_WARNING:
+                break
+        if self.wait_for_quiet:
+            self.waited[name] = time.monotonic() - start
+
+    def _share_since(self, before: tuple[int, int, int]) -> float:
+        total, busy, own = (after - first for first, after in zip(before, self._snapshot(), strict=True))
+        return max(0.0, (busy - own) / total) if total else 0.0
+
+    def _snapshot(self) -> tuple[int, int, int]:
+        """Jiffies of all CPUs: in total, busy, and spent by this process and its Meilisearch."""
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+        total = user + nice + system + idle + iowait + irq + softirq + steal
+        own = self._jiffies("self") + (self._jiffies(str(self.meili_pid)) if self.meili_pid else 0)
+        return total, total - idle - iowait, own
+
+    @staticmethod
+    def _jiffies(pid: str) -> int:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state) on
+        return int(fields[11]) + int(fields[12])  # utime + stime, all threads
 
 
 # Meilisearch --------------------------------------------------------------------------------------------
@@ -501,7 +549,7 @@ class IndexingFigures:
 def index_with_raw_client(client: meilisearch.Client, uid: str, documents: list[dict[str, Any]],
                           wait_each_batch: bool) -> float:
     """Create an index with the project's settings and load it in batches with the plain client: either every
-    batch sent at once and all tasks awaited at the end, or one batch at a time as the project's indexer does."""
+    batch sent at once and all tasks awaited at the end (as the project's indexer does), or one batch at a time."""
     start = time.perf_counter()
     wait_for(client, client.create_index(uid, {"primaryKey": "id"}))
     index = client.index(uid)
@@ -689,25 +737,38 @@ def measure_queries(base_url: str, index: Any, counter: EngineCallCounter, queri
 
 
 @dataclass
-class DictionaryCost:
+class DictionaryVariant:
     words: int
-    reindex_seconds: float
+    reindex_seconds: float  # applying the setting re-indexes every document
     samples: list[QuerySample]
 
 
-def measure_without_dictionary(client: meilisearch.Client, uid: str, queries: list[QuerySpec], rounds: int,
-                               rng: random.Random) -> DictionaryCost:
-    """The same documents and settings less the `dictionary` setting: what the dictionary costs per query."""
+@dataclass
+class DictionaryCost:
+    words: int  # the app's setting: the vocabulary's words that the segmenter would cut to single characters
+    whole_vocabulary: DictionaryVariant  # the setting as it was before that trimming
+    none: DictionaryVariant
+
+
+def measure_dictionary_variants(client: meilisearch.Client, uid: str, queries: list[QuerySpec], rounds: int,
+                                rng: random.Random) -> DictionaryCost:
+    """The same documents and settings with the whole vocabulary as the `dictionary` setting, then with none:
+    what the app's dictionary costs per query, and what trimming it saved."""
     index = client.index(uid)
     words = len(index.get_settings()["dictionary"])
-    start = time.perf_counter()
-    wait_for(client, index.update_settings({"dictionary": []}))
-    reindex_seconds = time.perf_counter() - start
-    for spec in queries:
-        query_raw(index, spec)
-    samples = [query_raw(index, spec) for _ in range(rounds) for spec in rng.sample(queries, len(queries))]
+
+    def variant(dictionary: list[str]) -> DictionaryVariant:
+        start = time.perf_counter()
+        wait_for(client, index.update_settings({"dictionary": dictionary}))
+        reindex_seconds = time.perf_counter() - start
+        for spec in queries:
+            query_raw(index, spec)
+        samples = [query_raw(index, spec) for _ in range(rounds) for spec in rng.sample(queries, len(queries))]
+        return DictionaryVariant(len(dictionary), reindex_seconds, samples)
+
+    cost = DictionaryCost(words, variant(sorted(text.vocabulary())), variant([]))
     delete_index(client, uid)
-    return DictionaryCost(words, reindex_seconds, samples)
+    return cost
 
 
 # Approval → searchable ---------------------------------------------------------------------------------------
@@ -755,7 +816,7 @@ def create_submitted_entries(app: Flask, count: int) -> tuple[list[Submitted], d
 
 def start_worker_like_cli(app: Flask) -> WorkerStart:
     """What `flask --app wsgi worker` does first (prepare_engine: apply the settings), timed once with the
-    keywords of the new entries in the dictionary and once more unchanged; then index the pending outbox."""
+    keywords of the new entries learnt and once more unchanged; then index the pending outbox."""
     with app.app_context():
         known = text.vocabulary()
         text.learn_vocabulary([word for keywords in db.session.scalars(sa.select(Entry.keywords)) for word in keywords])
@@ -776,7 +837,7 @@ def running_worker(app: Flask, in_process: bool) -> Iterator[float]:
     """The outbox worker in a thread: either as `flask --app wsgi worker` runs it (its --idle default) or the
     in-process worker of the embedded default (start_background_worker); yields its idle wait."""
     if in_process:
-        idle = inspect.signature(run_worker).parameters["idle_seconds"].default
+        idle = inspect.signature(start_background_worker).parameters["idle_seconds"].default
         stop = start_background_worker(app)
     else:
         idle = next(option.default for option in worker_command.params if option.name == "idle")
@@ -871,7 +932,7 @@ class Report:
     rounds: int
     meili_version: str
     own_server: bool
-    dictionary_words: int
+    vocabulary_words: int
     summary_characters: float
     indexing: IndexingFigures
     app_samples: list[QuerySample]
@@ -882,6 +943,8 @@ class Report:
     embedded: EmbeddedFigures
     meili_memory: MeiliMemory
     index_disk_mib: float | None
+    other_load: dict[str, float]
+    waited: dict[str, float]
     bench_peak_mib: float
 
 
@@ -937,7 +1000,8 @@ def print_report(report: Report) -> None:
         f"engine:   Meilisearch {report.meili_version} ({server}); client meilisearch "
         f"{package_metadata.version('meilisearch')}",
         f"corpus:   {report.size:,} documents, summaries of {report.summary_characters:.0f} characters on average, "
-        f"11 fields, BJ/TJ/HE; dictionary setting of {report.dictionary_words:,} words",
+        f"11 fields, BJ/TJ/HE; dictionary setting of {report.dictionary.words:,} words of a vocabulary of "
+        f"{report.vocabulary_words:,}",
     ]
     sections = [header, indexing_section(report), queries_section(report), category_table(report),
                 approvals_section(report), embedded_section(report), resources_section(report), targets_section(report)]
@@ -968,23 +1032,48 @@ def indexing_section(report: Report) -> list[str]:
 
 
 def queries_section(report: Report) -> list[str]:
-    raw, undictionary = seconds_of(report.raw_samples), seconds_of(report.dictionary.samples)
+    dictionary = report.dictionary
+    raw = seconds_of(report.raw_samples)
+    whole, none = seconds_of(dictionary.whole_vocabulary.samples), seconds_of(dictionary.none.samples)
     per_round = len(report.app_samples) // report.rounds
+
+    def added(samples: list[float]) -> str:
+        return f"{(percentile(samples, 50) - percentile(none, 50)) * 1000:.1f} ms"
+
     return [
         f"{f'Queries: {per_round} × {report.rounds} rounds after a warm-up, one at a time':<{LABEL + 2}}"
         f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
         latency_row("app  GET /api/v1/search (HTTP on loopback)", seconds_of(report.app_samples)),
         latency_row("raw  index.search (same filter, facets, page size)", raw),
-        latency_row("raw  the same without the dictionary setting", undictionary),
+        latency_row("raw  the same, whole vocabulary as dictionary", whole),
+        latency_row("raw  the same without the dictionary setting", none),
         f"  Meilisearch requests per app query: "
         f"{sum(s.engine_calls for s in report.app_samples) / len(report.app_samples):.2f}",
-        f"  the dictionary setting ({report.dictionary.words:,} words) adds "
-        f"{(percentile(raw, 50) - percentile(undictionary, 50)) * 1000:.1f} ms to the raw p50; queries that find "
-        f"something with / without it: {found(report.raw_samples, report.rounds)} / "
-        f"{found(report.dictionary.samples, report.rounds)}, with the same total: "
-        f"{same_totals(report.raw_samples, report.dictionary.samples)} of {per_round}; removing it re-indexed "
-        f"everything in {report.dictionary.reindex_seconds:.1f} s",
+        like_for_like(report),
+        f"  the dictionary setting ({dictionary.words:,} words) adds {added(raw)} to the raw p50, the whole "
+        f"vocabulary ({dictionary.whole_vocabulary.words:,} words) {added(whole)}; queries that find something "
+        f"with the setting / the whole vocabulary / none: {found(report.raw_samples, report.rounds)} / "
+        f"{found(dictionary.whole_vocabulary.samples, report.rounds)} / {found(dictionary.none.samples, report.rounds)}"
+        f"; with the same total as with the whole vocabulary: "
+        f"{same_totals(report.raw_samples, dictionary.whole_vocabulary.samples)} of {per_round}, as with none: "
+        f"{same_totals(report.raw_samples, dictionary.none.samples)}; changing the setting re-indexed everything in "
+        f"{dictionary.whole_vocabulary.reindex_seconds:.1f} s and {dictionary.none.reindex_seconds:.1f} s",
     ]
+
+
+def like_for_like(report: Report) -> str:
+    """The app against the raw client on the queries where both made Meilisearch do the same work: one request
+    that found the same total. On the others the app does more: it folds traditional characters, searches by
+    pinyin when the characters sound like a known word or find nothing, where the raw query finds nothing fast."""
+    raw_totals = {sample.spec: sample.total for sample in report.raw_samples}
+    more_work = {sample.spec for sample in report.app_samples
+                 if sample.engine_calls != 1 or sample.total != raw_totals[sample.spec]}
+    app, raw = ([sample.seconds for sample in samples if sample.spec not in more_work]
+                for samples in (report.app_samples, report.raw_samples))
+    count = len({sample.spec for sample in report.app_samples} - more_work)
+    return (f"  like for like, the {count} queries on which the app sent one request and found the same total as the "
+            f"raw client: app p50 {percentile(app, 50) * 1000:.1f} ms, raw p50 {percentile(raw, 50) * 1000:.1f} ms: "
+            f"{percentile(app, 50) / percentile(raw, 50):.2f}×")
 
 
 def category_table(report: Report) -> list[str]:
@@ -1016,7 +1105,7 @@ def approvals_section(report: Report) -> list[str]:
                      f"{ms(max(run.task_seconds))}")
     start = report.worker_start
     lines.append(f"  worker start (prepare_engine → apply_settings): {start.changed_seconds:.1f} s with "
-                 f"{start.new_words} new dictionary words, {start.unchanged_seconds:.2f} s unchanged")
+                 f"{start.new_words} new vocabulary words, {start.unchanged_seconds:.2f} s unchanged")
     return lines
 
 
@@ -1033,8 +1122,16 @@ def embedded_section(report: Report) -> list[str]:
 
 def resources_section(report: Report) -> list[str]:
     memory = report.meili_memory
+    busy = [name for name, share in report.other_load.items() if share > OTHER_LOAD_WARNING]
     return [
-        "Memory and disk",
+        "Machine load, memory and disk",
+        "  other processes' share of the CPU during: "
+        + ", ".join(f"{name} {share:.0%}" for name, share in report.other_load.items()),
+        f"  !! other work ran during {', '.join(busy)}: those figures are not comparable with a quiet run"
+        if busy else "  the machine was otherwise quiet",
+        *(["  waited for a quiet machine before: " + ", ".join(f"{name} {seconds:.0f} s"
+                                                               for name, seconds in report.waited.items())]
+          if report.waited else []),
         f"  Meilisearch: peak RSS {mib(memory.peak)} (at the end: {mib(memory.anonymous)} anonymous, "
         f"{mib(memory.file_backed)} mapped index files); the app's index on disk {mib(report.index_disk_mib)}",
         f"  this benchmark's process: peak RSS {mib(report.bench_peak_mib)}",
@@ -1075,6 +1172,9 @@ def parse_args() -> argparse.Namespace:
                         help="documents for the embedded backend (default 20000)")
     parser.add_argument("--rounds", type=int, default=3, help="measured passes over the 200 queries (default 3)")
     parser.add_argument("--approvals", type=int, default=30, help="approvals timed per worker (default 30)")
+    parser.add_argument("--wait-for-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each phase, wait up to this long for a few seconds in which other processes "
+                             "use at most 10%% of the CPU (default 0: do not wait)")
     parser.add_argument("--seed", type=int, default=4,
                         help="seed of the corpus, the queries and the timing (default 4)")
     args = parser.parse_args()
@@ -1109,43 +1209,52 @@ def main() -> None:
         prepare_database(app)
         engine: MeiliBackend = app.extensions["search_backend"]
 
+        load = OtherLoad(server.process.pid if server.process else None, args.wait_for_quiet)
+
         progress(f"building a corpus of {args.size:,} documents")
-        documents, build_seconds = generate_corpus(app, args.size, random.Random(args.seed))
+        with load.phase("corpus"):
+            documents, build_seconds = generate_corpus(app, args.size, random.Random(args.seed))
         summary_characters = sum(len(document["summary"]) for document in documents) / len(documents)
-        dictionary_words = len(text.vocabulary())
-        indexing = measure_indexing(client, engine, raw_pipelined, raw_serial, documents, build_seconds)
+        vocabulary_words = len(text.vocabulary())
+        with load.phase("indexing"):
+            indexing = measure_indexing(client, engine, raw_pipelined, raw_serial, documents, build_seconds)
         del documents[args.embedded_size:]  # only the embedded backend needs them from here on
 
         progress("timing queries through the app and with the raw client")
         queries = build_queries(random.Random(args.seed + 1))
         counter = EngineCallCounter(engine)
-        with serving(app) as base_url:
+        with load.phase("queries"), serving(app) as base_url:
             app_samples, raw_samples = measure_queries(base_url, client.index(engine.index_uid), counter, queries,
                                                        args.rounds, random.Random(args.seed + 2))
-        progress("timing the same queries on a copy of the index without the dictionary setting")
-        dictionary = measure_without_dictionary(client, raw_serial, queries, args.rounds, random.Random(args.seed + 5))
+        progress("timing the same queries on a copy of the index with the whole vocabulary as the dictionary "
+                 "setting, then with none")
+        with load.phase("dictionary"):
+            dictionary = measure_dictionary_variants(client, raw_serial, queries, args.rounds,
+                                                     random.Random(args.seed + 5))
         index_disk_mib = server.disk_mib()  # the app's index is the only one left
 
         progress(f"approving {2 * args.approvals} entries, the worker running")
-        entries, reviewers = create_submitted_entries(app, 2 * args.approvals)
-        worker_start = start_worker_like_cli(app)
-        timing = random.Random(args.seed + 3)
-        approvals = [measure_approvals(app, client.index(engine.index_uid), entries[:args.approvals], reviewers,
-                                       False, timing),
-                     measure_approvals(app, client.index(engine.index_uid), entries[args.approvals:], reviewers,
-                                       True, timing)]
+        with load.phase("approvals"):
+            entries, reviewers = create_submitted_entries(app, 2 * args.approvals)
+            worker_start = start_worker_like_cli(app)
+            timing = random.Random(args.seed + 3)
+            approvals = [measure_approvals(app, client.index(engine.index_uid), entries[:args.approvals], reviewers,
+                                           False, timing),
+                         measure_approvals(app, client.index(engine.index_uid), entries[args.approvals:], reviewers,
+                                           True, timing)]
 
         progress(f"the embedded backend on {len(documents):,} documents")
-        embedded = measure_embedded(workdir, database_url, documents, queries, args.rounds,
-                                    random.Random(args.seed + 4))
+        with load.phase("embedded"):
+            embedded = measure_embedded(workdir, database_url, documents, queries, args.rounds,
+                                        random.Random(args.seed + 4))
 
         print_report(Report(
             size=args.size, rounds=args.rounds, meili_version=client.get_version()["pkgVersion"],
-            own_server=server.process is not None, dictionary_words=dictionary_words,
+            own_server=server.process is not None, vocabulary_words=vocabulary_words,
             summary_characters=summary_characters, indexing=indexing, app_samples=app_samples,
             raw_samples=raw_samples, dictionary=dictionary, worker_start=worker_start, approvals=approvals,
             embedded=embedded,
-            meili_memory=server.memory(), index_disk_mib=index_disk_mib,
+            meili_memory=server.memory(), index_disk_mib=index_disk_mib, other_load=load.shares, waited=load.waited,
             bench_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 

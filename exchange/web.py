@@ -124,7 +124,12 @@ def init_sessions(app: Flask) -> None:
 
     @app.before_request
     def enforce_session_lifetime() -> None:
-        session.permanent = True  # idle timeout: PERMANENT_SESSION_LIFETIME, renewed per request
+        if not session:
+            return  # a visitor who has neither signed in nor opened a form: no session, and no cookie to send
+        if not session.permanent:
+            # Idle timeout: PERMANENT_SESSION_LIFETIME; Flask renews a permanent session's cookie on each request
+            # (SESSION_REFRESH_EACH_REQUEST), so marking it once is enough.
+            session.permanent = True
         login_at = session.get("login_at")
         if login_at is None or (is_api_request() and request.headers.get("Authorization")):
             return

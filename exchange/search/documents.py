@@ -135,6 +135,11 @@ class SearchResult:
     words: list[str] = field(default_factory=list)
 
 
+# What a hit shows: all that an engine returns for each hit of a page.
+HIT_FIELDS = ("entry_id", "kind", "title", "summary", "region", "district", "field", "organization", "keywords",
+              "price_fen", "status")
+
+
 def hit_from(document: dict[str, Any]) -> Hit:
     return Hit(kind=document["kind"], entry_id=document["entry_id"], title=document["title"],
                summary=document["summary"], region=document["region"], district=document["district"],

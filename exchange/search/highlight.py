@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
 from exchange.search import text
 
 
+@lru_cache(maxsize=1024)
+def _terms(words: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """The words worth marking, longest first, and one pattern for them all: once per query, not per hit."""
+    terms = tuple(sorted({w for w in words if w and (len(w) > 1 or not w.isascii())}, key=len, reverse=True))
+    return terms, re.compile("|".join(re.escape(term) for term in terms)) if terms else None
+
+
 def highlight(value: str, words: list[str], limit: int | None = None) -> Markup:
     """`value` escaped, cut around the first match when `limit` is given, with matches in <mark>."""
     source = value or ""
-    folded = text.normalize(source)
-    terms = sorted({w for w in words if w and (len(w) > 1 or not w.isascii())}, key=len, reverse=True)
+    terms, pattern = _terms(tuple(words))
+    folded = text.normalize(source) if pattern else source  # browsing without words marks nothing
     if limit and len(source) > limit:
         first = min((folded.find(term) for term in terms if folded.find(term) >= 0), default=0)
         start = max(0, first - limit // 4)
@@ -20,15 +28,14 @@ def highlight(value: str, words: list[str], limit: int | None = None) -> Markup:
         prefix, suffix = ("…" if start else ""), ("…" if start + limit < len(value) else "")
     else:
         prefix = suffix = ""
-    if not terms or len(folded) != len(source):
+    if pattern is None or len(folded) != len(source):
         return Markup(prefix) + escape(source) + Markup(suffix)
-    pattern = re.compile("|".join(re.escape(term) for term in terms))
-    pieces: list[Markup] = [Markup(prefix)]
+    # Pieces as plain strings, each escaped, joined once: a Markup per piece costs more than the matching.
+    pieces = [prefix]
     position = 0
     for match in pattern.finditer(folded):  # positions in the folded text are those of the source
-        pieces.append(escape(source[position:match.start()]))
-        pieces.append(Markup("<mark>") + escape(source[match.start():match.end()]) + Markup("</mark>"))
+        pieces += [str(escape(source[position:match.start()])), "<mark>",
+                   str(escape(source[match.start():match.end()])), "</mark>"]
         position = match.end()
-    pieces.append(escape(source[position:]))
-    pieces.append(Markup(suffix))
-    return Markup("").join(pieces)
+    pieces += [str(escape(source[position:])), suffix]
+    return Markup("".join(pieces))

@@ -217,7 +217,7 @@ def _search_engine(query: SearchQuery) -> SearchResult:
     term typed with the wrong characters (只能制造 for 智能制造), the commonest Chinese typo."""
     engine = backend()
     sounds_right = len(text.pinyin(query.text)) >= 4 if query.text else False
-    if sounds_right and did_you_mean(query.text) and text.normalize(query.text) not in text.vocabulary():
+    if sounds_right and did_you_mean(query.text) and not text.is_known(text.normalize(query.text)):
         result = engine.search(query, by_pinyin=True)
         if result.total:
             return result
@@ -231,9 +231,8 @@ def _search_engine(query: SearchQuery) -> SearchResult:
 
 def did_you_mean(query: str) -> str | None:
     """A word of the portal's vocabulary that sounds like the query (只能制造 → 智能制造)."""
-    spelled = text.pinyin(query).replace(" ", "")
     normalized = text.normalize(query)
-    candidates = [word for word, sound in text.vocabulary_pinyin().items() if word != normalized and sound == spelled]
+    candidates = [word for word in text.sounding_like(text.pinyin(query)) if word != normalized]
     return min(candidates, key=len) if candidates else None
 
 

@@ -110,8 +110,16 @@ def test_every_facet_and_filter_is_filterable_in_the_settings_read_back(meili_ap
     assert set(FILTERABLE) <= set(settings["filterableAttributes"])
     assert {"published_at", "price_fen"} <= set(settings["sortableAttributes"])
     assert settings["synonyms"]["人工智能"] == ["ai"]
-    assert "动力电池" in settings["dictionary"]  # the portal's vocabulary keeps its words whole
+    assert "机器人" in settings["dictionary"]  # which the segmenter would cut into 机器 人
+    assert "动力电池" not in settings["dictionary"]  # cut into 动力 电池 all the same: not worth its cost per query
     assert settings["localizedAttributes"][0]["locales"] == ["cmn"]
+
+
+def test_the_dictionary_setting_holds_what_the_segmenter_would_cut_down_to_single_characters():
+    from exchange.search.text import engine_dictionary
+
+    dictionary = engine_dictionary(["锂电池", "固态锂电池", "第三代半导体", "动力电池", "人工智能", "5G基站", "车规级芯片"])
+    assert dictionary == ["半导体", "第三代", "车规级芯片", "锂电池"]  # 锂电 池, 第三 代 半导 体, 车规 级 芯片
 
 
 def test_an_update_is_never_lost_while_meilisearch_is_down(meili_app, meili):
