@@ -35,13 +35,6 @@ from exchange.vouchers.models import (
 )
 
 
-def _program(session: Session, program_id: int) -> VoucherProgram:
-    program = session.get(VoucherProgram, program_id)
-    if program is None:
-        raise NotFound()
-    return program
-
-
 def admitted_providers(session: Session, regions: Sequence[str]) -> list[ProviderProfile]:
     """Admitted providers of these regions, by region and name: the choices of a provider field."""
     return list(session.scalars(
@@ -58,15 +51,6 @@ def program_creation(session: Session, actor: Actor) -> None:
     authorize(actor, Action.PROGRAM_CREATE)
 
 
-@service
-def program_for_edit(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
-    program = _program(session, program_id)
-    authorize(actor, Action.PROGRAM_MANAGE, program)
-    if program.status is not ProgramStatus.DRAFT:
-        raise Conflict(_l("Only a draft programme can be changed."), code="program_not_draft")
-    return program
-
-
 @dataclass(frozen=True)
 class ApplicationContext:
     program: VoucherProgram
@@ -76,7 +60,7 @@ class ApplicationContext:
 @service
 def application_form(session: Session, actor: Actor, program_id: int) -> ApplicationContext:
     """The programme an SME applies to, with the admitted providers that accept its vouchers."""
-    program = _program(session, program_id)
+    program = services.load_program(session, program_id)
     authorize(actor, Action.PROGRAM_VIEW, program)
     organization = session.get(Organization, actor.organization_id) if actor.organization_id else None
     authorize(actor, Action.APPLICATION_CREATE, (organization, program))
@@ -114,9 +98,7 @@ class ClaimContext:
 @service
 def claim_form(session: Session, actor: Actor, code: str) -> ClaimContext:
     """The holder's voucher of a reimbursement programme, with the providers whose work it pays."""
-    voucher = session.scalar(sa.select(Voucher).where(Voucher.code == (code or "").strip().upper()))
-    if voucher is None:
-        raise NotFound()
+    voucher = services.load_voucher(session, code)
     authorize(actor, Action.CLAIM_CREATE, voucher)
     if voucher.program.redemption_mode is not RedemptionMode.REIMBURSEMENT:
         raise Conflict(_l("This programme's vouchers are redeemed at the provider, not reimbursed."),

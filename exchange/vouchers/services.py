@@ -131,7 +131,7 @@ def _validate_rules(session: Session, rules: ProgramRules) -> dict[str, object]:
     return values | {"eligible_categories": categories, "accepting_regions": regions}
 
 
-def _load_program(session: Session, program_id: int, *, lock: bool = False) -> VoucherProgram:
+def load_program(session: Session, program_id: int, *, lock: bool = False) -> VoucherProgram:
     statement = sa.select(VoucherProgram).where(VoucherProgram.id == program_id)
     program = session.scalar(statement.with_for_update(of=VoucherProgram) if lock else statement)
     if program is None:
@@ -152,13 +152,24 @@ def create_program(session: Session, actor: Actor, rules: ProgramRules) -> Vouch
     return program
 
 
-@service
-def update_program(session: Session, actor: Actor, program_id: int, rules: ProgramRules) -> VoucherProgram:
-    """Rules change only while the programme is a draft: what applicants were promised stays true."""
-    program = _load_program(session, program_id)
+def _editable_program(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_MANAGE, program)
     if program.status is not ProgramStatus.DRAFT:
         raise Conflict(_l("Only a draft programme can be changed."), code="program_not_draft")
+    return program
+
+
+@service
+def program_for_edit(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
+    """The programme whose rules the edit form shows: its region's admin, while it is a draft."""
+    return _editable_program(session, actor, program_id)
+
+
+@service
+def update_program(session: Session, actor: Actor, program_id: int, rules: ProgramRules) -> VoucherProgram:
+    """Rules change only while the programme is a draft: what applicants were promised stays true."""
+    program = _editable_program(session, actor, program_id)
     for name, value in _validate_rules(session, rules).items():
         setattr(program, name, value)
     record(session, "program.changed", actor.id, program)
@@ -170,7 +181,7 @@ def update_program(session: Session, actor: Actor, program_id: int, rules: Progr
 def open_program(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
     """Open for applications; the first opening funds the budget on the ledger."""
     ledger.begin_money_transaction(session)
-    program = _load_program(session, program_id, lock=True)
+    program = load_program(session, program_id, lock=True)
     authorize(actor, Action.PROGRAM_MANAGE, program)
     if program.status is ProgramStatus.OPEN:
         raise Conflict(_l("The programme is already open."), code="program_open")
@@ -189,7 +200,7 @@ def open_program(session: Session, actor: Actor, program_id: int) -> VoucherProg
 @service
 def close_program(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
     """No new applications or issuance; vouchers already issued stay usable until they expire."""
-    program = _load_program(session, program_id, lock=True)
+    program = load_program(session, program_id, lock=True)
     authorize(actor, Action.PROGRAM_MANAGE, program)
     if program.status is not ProgramStatus.OPEN:
         raise Conflict(_l("Only an open programme can be closed."), code="program_not_open")
@@ -201,7 +212,7 @@ def close_program(session: Session, actor: Actor, program_id: int) -> VoucherPro
 
 @service
 def get_program(session: Session, actor: Actor, program_id: int) -> VoucherProgram:
-    program = _load_program(session, program_id)
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_VIEW, program)
     return program
 
@@ -286,7 +297,7 @@ class ProgramOverview:
 @service
 def program_overview(session: Session, actor: Actor, program_id: int) -> ProgramOverview:
     """The public page of a programme: its rules and the remaining budget."""
-    program = _load_program(session, program_id)
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_VIEW, program)
     return ProgramOverview(program, program_figures(session, [program])[program.id])
 
@@ -304,7 +315,7 @@ class Dashboard:
 
 @service
 def program_dashboard(session: Session, actor: Actor, program_id: int) -> Dashboard:
-    program = _load_program(session, program_id)
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_MONITOR, program)
     budget_key = ledger.account_key(AccountKind.BUDGET, program.id)
     day = sa.func.date(LedgerTransaction.created_at)
@@ -340,7 +351,7 @@ def program_dashboard(session: Session, actor: Actor, program_id: int) -> Dashbo
 @service
 def ledger_rows(session: Session, actor: Actor, program_id: int) -> Iterable[tuple[LedgerTransaction, LedgerEntry]]:
     """Every entry of a programme's ledger, oldest first, for the export."""
-    program = _load_program(session, program_id)
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_MONITOR, program)
     return session.execute(
         sa.select(LedgerTransaction, LedgerEntry).join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
@@ -378,7 +389,7 @@ def _validate_amount(program: VoucherProgram, amount: int | None, errors: dict[s
 @service
 def apply_for_voucher(session: Session, actor: Actor, request: ApplicationRequest) -> VoucherApplication:
     """An SME of the programme's region applies; nothing is reserved until the admin approves."""
-    program = _load_program(session, request.program_id)
+    program = load_program(session, request.program_id)
     authorize(actor, Action.PROGRAM_VIEW, program)
     organization = session.get(Organization, actor.organization_id) if actor.organization_id else None
     authorize(actor, Action.APPLICATION_CREATE, (organization, program))
@@ -584,7 +595,7 @@ class VoucherStatement:
     redemptions: list[Redemption]
 
 
-def _load_voucher(session: Session, code: str, *, lock: bool = False) -> Voucher:
+def load_voucher(session: Session, code: str, *, lock: bool = False) -> Voucher:
     code = (code or "").strip().upper()
     if len(code) > CODE_LENGTH or has_forbidden_characters(code):
         raise NotFound()
@@ -598,7 +609,7 @@ def _load_voucher(session: Session, code: str, *, lock: bool = False) -> Voucher
 @service
 def voucher_statement(session: Session, actor: Actor, code: str) -> VoucherStatement:
     """A voucher with every movement of its balance and every order it paid for."""
-    voucher = _load_voucher(session, code)
+    voucher = load_voucher(session, code)
     authorize(actor, Action.VOUCHER_VIEW, voucher)
     rows = session.execute(
         sa.select(LedgerTransaction, LedgerEntry.amount_fen)
@@ -636,7 +647,7 @@ def revoke_voucher(session: Session, actor: Actor, code: str, reason: str) -> Vo
     """Void a voucher (fraud, misuse); its unspent value goes back to the programme's budget."""
     text = reason_text(reason)
     ledger.begin_money_transaction(session)
-    voucher = _load_voucher(session, code, lock=True)
+    voucher = load_voucher(session, code, lock=True)
     authorize(actor, Action.VOUCHER_REVOKE, voucher)
     if voucher.status is not VoucherStatus.ACTIVE:
         raise Conflict(_l("This voucher is already %(status)s.", status=voucher.status.label), code="voucher_ended")
@@ -732,7 +743,7 @@ def _replayed(session: Session, actor: Actor, key: str, fingerprint: str) -> Red
 def _usable_voucher(session: Session, code: str, field_name: str = "voucher_code") -> Voucher:
     """The voucher of a code, locked, or the reason it cannot pay."""
     try:
-        voucher = _load_voucher(session, code, lock=True)
+        voucher = load_voucher(session, code, lock=True)
     except NotFound:
         raise ValidationFailed(fields={field_name: _l("No voucher has this code.")}) from None
     if voucher.status is VoucherStatus.REVOKED:
@@ -863,7 +874,7 @@ class ClaimRequest:
 @service
 def submit_claim(session: Session, actor: Actor, claim: ClaimRequest, files: Sequence[Upload]) -> Redemption:
     """The holder paid a provider in full and claims the voucher's share, with contract and receipts."""
-    voucher = _load_voucher(session, claim.voucher_code)
+    voucher = load_voucher(session, claim.voucher_code)
     authorize(actor, Action.CLAIM_CREATE, voucher)
     if voucher.program.redemption_mode is not RedemptionMode.REIMBURSEMENT:
         raise Conflict(_l("This programme's vouchers are redeemed at the provider, not reimbursed."),
@@ -1032,7 +1043,7 @@ def request_settlement(session: Session, actor: Actor, program_id: int) -> Settl
     authorize(actor, Action.SETTLEMENT_REQUEST, payee)
     assert payee is not None
     ledger.begin_money_transaction(session)
-    program = _load_program(session, program_id)
+    program = load_program(session, program_id)
     authorize(actor, Action.PROGRAM_VIEW, program)
     redemptions = session.scalars(
         sa.select(Redemption).where(Redemption.program_id == program.id, Redemption.payee_id == payee.id,

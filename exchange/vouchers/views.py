@@ -159,7 +159,7 @@ def create_program() -> Any:
 @login_required
 def edit_program(program_id: int) -> Any:
     actor = request_actor()
-    program = pages.program_for_edit(db.session, actor, program_id)
+    program = services.program_for_edit(db.session, actor, program_id)
     form = (ProgramForm.of(program) if request.method == "GET" else ProgramForm()).with_regions(list_regions(db.session))
     if _submit(form, lambda: services.update_program(db.session, actor, program_id, _rules(form))) is not None:
         flash(_("Your changes have been saved."), "success")

@@ -8,6 +8,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from exchange.db import utcnow
@@ -525,3 +526,11 @@ def test_the_public_lists_cost_the_same_number_of_queries_at_1_and_at_100_items(
         with count_queries(app) as hundred:
             assert client.get(url.format(n=100)).status_code == 200
         assert one.count == hundred.count, url
+
+
+@pytest.mark.parametrize("code", ["NOPE-0000", "HE2026%00ABCD", "X" * 300])
+def test_a_voucher_code_that_names_no_voucher_is_not_found_on_every_page(new_browser, db, code):
+    sme = factories.organization(db, kind="sme", region="TJ").owner
+    browser = login(new_browser, sme)
+    for page in (f"/vouchers/{code}", f"/vouchers/{code}/claim"):
+        assert browser.get(page).status_code == 404, page
