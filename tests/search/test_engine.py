@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from exchange.search import services
 from exchange.search.documents import FACETS
 from exchange.search.meili import FILTERABLE
 from exchange.search.services import SearchParams
+from exchange.search.views import SearchAnswerSchema
 from tests import factories
 from tests.conftest import require_service
 
@@ -54,6 +56,12 @@ class Meilisearch:
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """These tests start a Meilisearch of their own: once each, not once per backend as the contract tests."""
+    return {}
 
 
 @pytest.fixture
@@ -115,6 +123,26 @@ def test_every_facet_and_filter_is_filterable_in_the_settings_read_back(meili_ap
     assert settings["localizedAttributes"][0]["locales"] == ["cmn"]
 
 
+def test_searches_reuse_one_kept_alive_connection_per_thread_and_process(meili_app, monkeypatch):
+    from exchange.extensions import db
+
+    services.prepare_engine()
+    engine = services.backend()
+    for query in ("电池", "芯片", "电池"):
+        assert services.search(db.session, Visitor(), SearchParams(q=query)).backend == "meilisearch"
+    session = engine._index().http.session
+    pools = session.get_adapter(meili_app.config["MEILI_URL"]).poolmanager.pools
+    assert [pools[key].num_connections for key in pools.keys()] == [1]  # the client alone opens one per request
+
+    other_thread: list[Any] = []
+    thread = threading.Thread(target=lambda: other_thread.append(engine._index().http.session))
+    thread.start()
+    thread.join()
+    assert other_thread[0] is not session
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # a worker forked after the first search
+    assert engine._index().http.session is not session
+
+
 def test_the_dictionary_setting_holds_what_the_segmenter_would_cut_down_to_single_characters():
     from exchange.search.text import engine_dictionary
 
@@ -169,6 +197,7 @@ def test_search_falls_back_to_the_database_and_says_so(tmp_path):
     client = application.test_client()
     answer = client.get("/api/v1/search", query_string={"q": "高镍"}).get_json()
     assert answer["backend"] == "database" and answer["degraded"] is True and answer["total"] == 1
+    assert SearchAnswerSchema().validate(answer) == {}
     page = client.get("/search", query_string={"q": "高镍"}).get_data(as_text=True)
     assert "flash-error" in page and "三元正极材料" in page
     with application.app_context():

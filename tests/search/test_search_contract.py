@@ -55,6 +55,13 @@ def test_chinese_queries_find_what_a_chinese_user_means(db, corpus, query, expec
     assert corpus[expected] in found, (query, found, result.backend)
 
 
+def test_an_empty_index_answers_nothing_without_falling_back(db, index_now):
+    index_now()
+    for query in ("电池", "gutaidianchi", "只能制造", ""):
+        result = services.search(db, Visitor(), SearchParams(q=query))
+        assert result.total == 0 and not result.degraded and result.backend != "database", query
+
+
 def test_nothing_found_suggests_a_term_of_the_portals_vocabulary(db, corpus):
     found, result = titles(db, Visitor(), q="只能制造")
     assert corpus["smart"] in found or result.did_you_mean == "智能制造"
@@ -129,6 +136,15 @@ def test_the_api_answers_as_the_page_and_says_which_backend_answered(app, db, co
     assert "<mark>" in "".join(hit["title_html"] for hit in answer["hits"])
     page = client.get("/search", query_string={"q": "电池"}).get_data(as_text=True)
     assert corpus["battery"].replace("电池", "<mark>电池</mark>") in page
+
+
+def test_the_api_answer_is_exactly_what_its_schema_documents(app, db, corpus):
+    from exchange.search.views import SearchAnswerSchema
+
+    for params in ({"q": "电池", "per_page": "3"}, {"q": "gutaidianchi"}, {"q": "只能制造"}, {"region": "TJ"}):
+        answer = app.test_client().get("/api/v1/search", query_string=params).get_json()
+        assert answer["hits"] or answer["did_you_mean"], params
+        assert SearchAnswerSchema().validate(answer) == {}, params  # no field missing, none extra
 
 
 def test_highlights_never_let_html_through(app, db, index_now):
