@@ -711,29 +711,36 @@ def query_app(base_url: str, spec: QuerySpec, counter: EngineCallCounter) -> Que
 
 
 def query_raw(index: Any, spec: QuerySpec) -> QuerySample:
+    """The official client as it comes: it opens a new connection for every request."""
     options = spec.raw_options()
     start = time.perf_counter()
     answer = index.search(spec.q, options)
     return QuerySample(spec, time.perf_counter() - start, answer["totalHits"])
 
 
-def measure_queries(base_url: str, index: Any, counter: EngineCallCounter, queries: list[QuerySpec],
-                    rounds: int, rng: random.Random) -> tuple[list[QuerySample], list[QuerySample]]:
-    """One warm-up pass, then `rounds` passes in a shuffled order, app and raw alternating which goes first."""
+@dataclass
+class QueryTimings:
+    app: list[QuerySample]
+    raw: list[QuerySample]  # the official client as it comes
+    raw_kept_alive: list[QuerySample]  # the same client over the app's kept-alive connection
+
+
+def measure_queries(base_url: str, index: Any, kept_alive_index: Any, counter: EngineCallCounter,
+                    queries: list[QuerySpec], rounds: int, rng: random.Random) -> QueryTimings:
+    """One warm-up pass, then `rounds` passes in a shuffled order, the app and the two raw clients taking turns to
+    go first."""
+    timings = QueryTimings([], [], [])
+    runs = [(timings.app, lambda spec: query_app(base_url, spec, counter)),
+            (timings.raw, lambda spec: query_raw(index, spec)),
+            (timings.raw_kept_alive, lambda spec: query_raw(kept_alive_index, spec))]
     for spec in queries:
-        query_app(base_url, spec, counter)
-        query_raw(index, spec)
-    app_samples: list[QuerySample] = []
-    raw_samples: list[QuerySample] = []
+        for _, run in runs:
+            run(spec)
     for _ in range(rounds):
         for position, spec in enumerate(rng.sample(queries, len(queries))):
-            if position % 2:
-                raw_samples.append(query_raw(index, spec))
-                app_samples.append(query_app(base_url, spec, counter))
-            else:
-                app_samples.append(query_app(base_url, spec, counter))
-                raw_samples.append(query_raw(index, spec))
-    return app_samples, raw_samples
+            for samples, run in runs[position % 3:] + runs[:position % 3]:
+                samples.append(run(spec))
+    return timings
 
 
 @dataclass
@@ -937,6 +944,7 @@ class Report:
     indexing: IndexingFigures
     app_samples: list[QuerySample]
     raw_samples: list[QuerySample]
+    raw_kept_alive_samples: list[QuerySample]
     dictionary: DictionaryCost
     worker_start: WorkerStart
     approvals: list[ApprovalRun]
@@ -1045,8 +1053,12 @@ def queries_section(report: Report) -> list[str]:
         f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
         latency_row("app  GET /api/v1/search (HTTP on loopback)", seconds_of(report.app_samples)),
         latency_row("raw  index.search (same filter, facets, page size)", raw),
+        latency_row("raw  the same over a kept-alive connection, as the app", seconds_of(report.raw_kept_alive_samples)),
         latency_row("raw  the same, whole vocabulary as dictionary", whole),
         latency_row("raw  the same without the dictionary setting", none),
+        f"  app p50 / raw p50: {p50_ratio(report.app_samples, report.raw_samples):.2f}× against the client as it "
+        f"comes (a new connection per request), {p50_ratio(report.app_samples, report.raw_kept_alive_samples):.2f}× "
+        f"against the same client over a kept-alive connection, as the app sends its requests",
         f"  Meilisearch requests per app query: "
         f"{sum(s.engine_calls for s in report.app_samples) / len(report.app_samples):.2f}",
         like_for_like(report),
@@ -1059,6 +1071,10 @@ def queries_section(report: Report) -> list[str]:
         f"{same_totals(report.raw_samples, dictionary.none.samples)}; changing the setting re-indexed everything in "
         f"{dictionary.whole_vocabulary.reindex_seconds:.1f} s and {dictionary.none.reindex_seconds:.1f} s",
     ]
+
+
+def p50_ratio(samples: list[QuerySample], baseline: list[QuerySample]) -> float:
+    return percentile(seconds_of(samples), 50) / percentile(seconds_of(baseline), 50)
 
 
 def like_for_like(report: Report) -> str:
@@ -1144,7 +1160,7 @@ def resources_section(report: Report) -> list[str]:
 def targets_section(report: Report) -> list[str]:
     rate = indexing_rates(report)
     indexing_ratio = rate["project"] / rate["pipelined"]
-    query_ratio = percentile(seconds_of(report.app_samples), 50) / percentile(seconds_of(report.raw_samples), 50)
+    query_ratio = p50_ratio(report.app_samples, report.raw_samples)
     embedded_p50 = percentile(seconds_of(report.embedded.samples), 50)
     rows = [
         (f"indexing ≥ {TARGET_INDEXING_RATIO:.0%} of the raw client's throughput", f"{indexing_ratio:.0%}",
@@ -1224,8 +1240,8 @@ def main() -> None:
         queries = build_queries(random.Random(args.seed + 1))
         counter = EngineCallCounter(engine)
         with load.phase("queries"), serving(app) as base_url:
-            app_samples, raw_samples = measure_queries(base_url, client.index(engine.index_uid), counter, queries,
-                                                       args.rounds, random.Random(args.seed + 2))
+            timings = measure_queries(base_url, client.index(engine.index_uid), engine._index(), counter, queries,
+                                      args.rounds, random.Random(args.seed + 2))
         progress("timing the same queries on a copy of the index with the whole vocabulary as the dictionary "
                  "setting, then with none")
         with load.phase("dictionary"):
@@ -1251,9 +1267,9 @@ def main() -> None:
         print_report(Report(
             size=args.size, rounds=args.rounds, meili_version=client.get_version()["pkgVersion"],
             own_server=server.process is not None, vocabulary_words=vocabulary_words,
-            summary_characters=summary_characters, indexing=indexing, app_samples=app_samples,
-            raw_samples=raw_samples, dictionary=dictionary, worker_start=worker_start, approvals=approvals,
-            embedded=embedded,
+            summary_characters=summary_characters, indexing=indexing, app_samples=timings.app,
+            raw_samples=timings.raw, raw_kept_alive_samples=timings.raw_kept_alive, dictionary=dictionary,
+            worker_start=worker_start, approvals=approvals, embedded=embedded,
             meili_memory=server.memory(), index_disk_mib=index_disk_mib, other_load=load.shares, waited=load.waited,
             bench_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
