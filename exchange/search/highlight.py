@@ -20,7 +20,7 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(term) for term in terms)) if terms else None
 
 
-def highlight(value: str, words: list[str] | tuple[str, ...], limit: int | None = None) -> Markup:
+def highlight(value: str, words: list[str], limit: int | None = None) -> Markup:
     """`value` escaped, cut around the first match when `limit` is given, with matches in <mark>."""
     source = value or ""
     if _OPEN in source or _CLOSE in source:
