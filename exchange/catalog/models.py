@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, utcnow
-from exchange.orgs.models import Organization, _enum_column
+from exchange.orgs.models import Organization, OrganizationKind, _enum_column
 from exchange.taxonomy.models import District, Region, TechnologyField
 
 if TYPE_CHECKING:
@@ -26,6 +26,21 @@ class EntryKind(LabelledEnum):
     @property
     def plural(self) -> str:
         return f"{self.value}s"
+
+
+_INSTITUTES = frozenset({OrganizationKind.INSTITUTE})
+_FIRMS = frozenset({OrganizationKind.ENTERPRISE, OrganizationKind.SME})
+_PROVIDERS = frozenset({OrganizationKind.PROVIDER})  # key labs and testing centres have experts too
+
+# Which kinds of organisation may publish which kind of entry: a rule of the policy, kept beside the
+# models so that the policy reads it without importing the forms and schemas of `specs`.
+PUBLISHERS: dict[EntryKind, frozenset[OrganizationKind]] = {
+    EntryKind.ACHIEVEMENT: _INSTITUTES,
+    EntryKind.NEED: _FIRMS,
+    EntryKind.EXPERT: _INSTITUTES | _PROVIDERS,
+    EntryKind.TALENT: _FIRMS | _INSTITUTES,
+    EntryKind.PROJECT: _FIRMS | _INSTITUTES,
+}
 
 
 class EntryStatus(LabelledEnum):

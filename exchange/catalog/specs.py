@@ -35,6 +35,7 @@ from exchange.catalog.models import (
     IpStatus,
     IpType,
     LabelledEnum,
+    PUBLISHERS,
     Maturity,
     ProjectStatus,
     TitleRank,
@@ -662,11 +663,14 @@ def period_in_order(values: dict[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class KindSpec:
     kind: EntryKind
-    publishers: frozenset[OrganizationKind]
     fields: Sequence[FieldSpec]
     rules: Sequence[Rule] = field(default_factory=tuple)
     title_label: Any = _l("Title")
     summary_label: Any = _l("Summary")
+
+    @property
+    def publishers(self) -> frozenset[OrganizationKind]:
+        return PUBLISHERS[self.kind]
 
     def all_fields(self) -> list[FieldSpec]:
         return [
@@ -681,12 +685,8 @@ class KindSpec:
 
 COMMON_NAMES = ("title", "summary", "field", "district", "keywords")
 
-INSTITUTES = frozenset({OrganizationKind.INSTITUTE})
-FIRMS = frozenset({OrganizationKind.ENTERPRISE, OrganizationKind.SME})
-PROVIDERS = frozenset({OrganizationKind.PROVIDER})  # key labs and testing centres have experts too
-
 KINDS: dict[EntryKind, KindSpec] = {
-    EntryKind.ACHIEVEMENT: KindSpec(EntryKind.ACHIEVEMENT, INSTITUTES, (
+    EntryKind.ACHIEVEMENT: KindSpec(EntryKind.ACHIEVEMENT, (
         Choice("maturity", _l("Maturity"), enum=Maturity),
         Whole("trl", _l("Technology readiness level (TRL 1–9)"), required=False, low=1, high=9),
         Choice("ip_type", _l("Intellectual property"), enum=IpType),
@@ -696,14 +696,14 @@ KINDS: dict[EntryKind, KindSpec] = {
         Money("price_fen", _l("Asking price (yuan; leave empty for 面议)"), required=False),
         Text("application_scenarios", _l("Application scenarios"), required=False, max_length=2000, multiline=True),
     ), rules=(patents_fit_ip,)),
-    EntryKind.NEED: KindSpec(EntryKind.NEED, FIRMS, (
+    EntryKind.NEED: KindSpec(EntryKind.NEED, (
         Money("budget_min_fen", _l("Budget from (yuan)"), required=False),
         Money("budget_max_fen", _l("Budget up to (yuan; both empty for 面议)"), required=False),
         Day("deadline", _l("Deadline"), future=True),
         Modes("modes", _l("Wanted cooperation modes")),
         Choice("required_maturity", _l("Required maturity"), enum=Maturity),
     ), rules=(budget_in_order,), summary_label=_l("Description of the need")),
-    EntryKind.EXPERT: KindSpec(EntryKind.EXPERT, INSTITUTES | PROVIDERS, (
+    EntryKind.EXPERT: KindSpec(EntryKind.EXPERT, (
         Choice("title_rank", _l("Professional title"), enum=TitleRank),
         Text("position", _l("Position"), required=False, max_length=100),
         FieldCode("other_fields", _l("Other fields"), required=False, many=True),
@@ -713,7 +713,7 @@ KINDS: dict[EntryKind, KindSpec] = {
         Contact("email", _l("E-mail (private)"), channel="email"),
         Contact("id_number", _l("Resident ID number (private)"), channel="id_number"),
     ), title_label=_l("Expert's name"), summary_label=_l("Expertise")),
-    EntryKind.TALENT: KindSpec(EntryKind.TALENT, FIRMS | INSTITUTES, (
+    EntryKind.TALENT: KindSpec(EntryKind.TALENT, (
         Text("person_name", _l("Name of the person or team"), max_length=100),
         Flag("is_team", _l("This is a team")),
         Words("skills", _l("Skills"), help=_l("1 to 10 skills, separated by commas.")),
@@ -724,7 +724,7 @@ KINDS: dict[EntryKind, KindSpec] = {
         Contact("phone", _l("Phone (private)"), channel="phone"),
         Contact("email", _l("E-mail (private)"), channel="email"),
     ), title_label=_l("Headline")),
-    EntryKind.PROJECT: KindSpec(EntryKind.PROJECT, FIRMS | INSTITUTES, (
+    EntryKind.PROJECT: KindSpec(EntryKind.PROJECT, (
         Text("programme", _l("Programme"), max_length=200),
         Money("budget_fen", _l("Budget (yuan)"), required=False),
         Day("start_date", _l("Start")),
