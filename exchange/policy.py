@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import False_, True_
 
 from exchange.accounts.models import Role
 from exchange.errors import Forbidden, NotAuthenticated, NotFound
-from exchange.catalog.models import Entry, EntryKind, EntryStatus
-from exchange.catalog.specs import KINDS
+from exchange.catalog.models import PUBLISHERS, Entry, EntryKind, EntryStatus
 from exchange.orgs.models import Organization, OrganizationKind, OrganizationStatus
 from exchange.vouchers.models import (
     ProgramStatus,
@@ -92,228 +92,293 @@ class Action(enum.StrEnum):
     LEDGER_AUDIT = "ledger.audit"
 
 
-def _authenticated(actor: Actor, _: Any = None) -> bool:
-    return actor.is_authenticated
+# Generators: each is one reason to allow, and yields both the check for one object and the query
+# filter that selects exactly the rows the check allows (InvenioRDM's permission generators), so a
+# list, a search and a detail page cannot disagree. A rule combines them with | (any), & (all), ~ (not).
+
+class Generator:
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        raise NotImplementedError
+
+    @property
+    def has_query(self) -> bool:
+        return True
+
+    def __or__(self, other: Generator) -> Generator:
+        return AnyOf(self, other)
+
+    def __and__(self, other: Generator) -> Generator:
+        return AllOf(self, other)
+
+    def __invert__(self) -> Generator:
+        return Not(self)
 
 
-def _anyone(actor: Actor, _: Any = None) -> bool:
-    return True
+class _Combination(Generator):
+    def __init__(self, *generators: Generator) -> None:
+        self.generators = generators
+
+    @property
+    def has_query(self) -> bool:
+        return all(generator.has_query for generator in self.generators)
 
 
-def _can_view_organization(actor: Actor, org: Organization) -> bool:
-    # Registered organisations are public bodies: every administrator may read them,
-    # so another region's admin is told 403 (not 404) when trying to review one.
-    return (org.status is OrganizationStatus.APPROVED or actor.is_platform_admin
-            or actor.is_regional_admin or actor.belongs_to(org.id))
+class AnyOf(_Combination):
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return any(generator.allows(actor, obj) for generator in self.generators)
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        # The parts that cannot hold for this actor are left out, so a list query carries only its own terms.
+        parts = [part for part in (g.query(actor, model) for g in self.generators) if not isinstance(part, False_)]
+        if any(isinstance(part, True_) for part in parts):
+            return sa.true()
+        return sa.or_(*parts) if parts else sa.false()
 
 
-def _can_view_members(actor: Actor, org: Organization) -> bool:
-    return actor.is_platform_admin or actor.administers(org.region_code) or actor.belongs_to(org.id)
+class AllOf(_Combination):
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return all(generator.allows(actor, obj) for generator in self.generators)
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        parts = [part for part in (g.query(actor, model) for g in self.generators) if not isinstance(part, True_)]
+        if any(isinstance(part, False_) for part in parts):
+            return sa.false()
+        return sa.and_(*parts) if parts else sa.true()
 
 
-def _can_review_organization(actor: Actor, org: Organization) -> bool:
-    return actor.administers(org.region_code)
+class Not(Generator):
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return not self.generator.allows(actor, obj)
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        # Only over non-null columns: SQL's NOT of a comparison with NULL is not true.
+        return sa.not_(self.generator.query(actor, model))
+
+    @property
+    def has_query(self) -> bool:
+        return self.generator.has_query
 
 
-def _can_edit_organization(actor: Actor, org: Organization) -> bool:
-    # Approved details are what the admin vouched for; only an unapproved registration is edited.
-    return actor.belongs_to(org.id) and actor.is_org_owner and org.status is not OrganizationStatus.APPROVED
+class ActorIs(Generator):
+    """Who the actor is, whatever the object: signed in, a regional or the platform admin."""
+
+    def __init__(self, flag: str) -> None:
+        self.flag = flag
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return bool(getattr(actor, self.flag))
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        return sa.true() if self.allows(actor, None) else sa.false()
 
 
-def _can_invite(actor: Actor, org: Organization) -> bool:
-    return actor.belongs_to(org.id) and actor.is_org_owner
+class Anyone(Generator):
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return True
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        return sa.true()
 
 
-def _can_publish_for(actor: Actor, org: Organization) -> bool:
-    return actor.belongs_to(org.id) and org.status is OrganizationStatus.APPROVED
+class _OnPath(Generator):
+    """A test of one value of the object, reached through a dotted path of attributes
+    ("program.region_code"); in SQL, each relationship on the way becomes an EXISTS."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path.split(".")
+
+    def value(self, obj: Any) -> Any:
+        for name in self.path:
+            obj = getattr(obj, name)
+        return obj
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        return self._where(actor, model, self.path)
+
+    def _where(self, actor: Actor, model: Any, path: list[str]) -> sa.ColumnElement[bool]:
+        attribute = getattr(model, path[0])
+        if len(path) == 1:
+            return self.test(actor, attribute)
+        return attribute.has(self._where(actor, attribute.property.mapper.class_, path[1:]))
+
+    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]:
+        raise NotImplementedError
+
+
+class In(_OnPath):
+    """The object's value (a state, a kind) is one of these."""
+
+    def __init__(self, path: str, *values: enum.Enum) -> None:
+        super().__init__(path)
+        self.values = values
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return self.value(obj) in self.values
+
+    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]:
+        return column.in_(self.values)
+
+
+class MemberOf(_OnPath):
+    """The actor belongs to the organisation this path names."""
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return actor.belongs_to(self.value(obj))
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        return sa.false() if actor.organization_id is None else super().query(actor, model)
+
+    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]:
+        return column == actor.organization_id
+
+
+class AdminOf(_OnPath):
+    """The actor is the regional admin of the region this path names."""
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return actor.administers(self.value(obj))
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        if not (actor.is_regional_admin and actor.region_code):
+            return sa.false()
+        return super().query(actor, model)
+
+    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]:
+        return column == actor.region_code
+
+
+class Check(Generator):
+    """A rule about something that is not one row (an organisation with a kind, none at all): no filter."""
+
+    def __init__(self, predicate: Callable[[Actor, Any], bool]) -> None:
+        self.predicate = predicate
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return self.predicate(actor, obj)
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        raise TypeError("a Check has no query filter")
+
+    @property
+    def has_query(self) -> bool:
+        return False
+
+
+class Rule:
+    """Who may do one action: a generator and, for an action on one row, the model of that row.
+    A rule on a model allows nothing when there is no object (the actor has no organisation)."""
+
+    def __init__(self, generator: Generator, on: type | None = None) -> None:
+        self.generator = generator
+        self.on = on
+
+    def allows(self, actor: Actor, obj: Any = None) -> bool:
+        if self.on is not None and obj is None:
+            return False
+        return self.generator.allows(actor, obj)
+
+    @property
+    def has_filter(self) -> bool:
+        return self.on is not None and self.generator.has_query
+
+    def filter(self, actor: Actor, model: type | None = None) -> sa.ColumnElement[bool]:
+        """The rows of `model` (by default the rule's own) the actor may act on."""
+        assert self.has_filter, "this rule has no query filter"
+        return self.generator.query(actor, model or self.on)  # type: ignore[arg-type]
+
+
+ANYONE = Anyone()
+AUTHENTICATED = ActorIs("is_authenticated")
+REGIONAL_ADMIN = ActorIs("is_regional_admin")
+PLATFORM_ADMIN = ActorIs("is_platform_admin")
+ORG_OWNER = ActorIs("is_org_owner")
+
+PUBLIC_PROVIDER_STATES = (ProviderStatus.IN_NOTICE, ProviderStatus.ADMITTED)
+
+# Approved details are what the admin vouched for; only an unapproved registration is edited.
+_PUBLISH_FOR = MemberOf("id") & In("status", OrganizationStatus.APPROVED)
+_MANAGE_ENTRY = MemberOf("organization_id") & In("organization.status", OrganizationStatus.APPROVED)
+_MONITOR_PROGRAM = PLATFORM_ADMIN | AdminOf("region_code")
+_MONITOR_HOLDING = PLATFORM_ADMIN | AdminOf("program.region_code")
 
 
 def _can_create_entry(actor: Actor, target: tuple[Organization, EntryKind] | None) -> bool:
     if target is None:  # the actor has no organisation
         return False
     organization, kind = target
-    return _can_publish_for(actor, organization) and organization.kind in KINDS[kind].publishers
-
-
-def _can_view_entry(actor: Actor, entry: Entry) -> bool:
-    # Drafts stay with their organisation; the region's admin sees everything submitted.
-    return (entry.status is EntryStatus.APPROVED or actor.is_platform_admin
-            or actor.belongs_to(entry.organization_id)
-            or (actor.administers(entry.region_code) and entry.status is not EntryStatus.DRAFT))
-
-
-def _can_view_entry_contact(actor: Actor, entry: Entry) -> bool:
-    return actor.is_platform_admin or actor.belongs_to(entry.organization_id) or actor.administers(entry.region_code)
-
-
-def _can_manage_entry(actor: Actor, entry: Entry) -> bool:
-    return _can_publish_for(actor, entry.organization)
-
-
-def _can_edit_entry(actor: Actor, entry: Entry) -> bool:
-    return _can_manage_entry(actor, entry) and entry.status in (EntryStatus.DRAFT, EntryStatus.REJECTED)
-
-
-def _can_delete_entry(actor: Actor, entry: Entry) -> bool:
-    return _can_manage_entry(actor, entry) and entry.status is EntryStatus.DRAFT
-
-
-def _can_archive_entry(actor: Actor, entry: Entry) -> bool:
-    return _can_manage_entry(actor, entry) or actor.administers(entry.region_code)
-
-
-def _can_review_entry(actor: Actor, entry: Entry) -> bool:
-    return actor.administers(entry.region_code)
-
-
-def _is_regional_admin(actor: Actor, _: Any = None) -> bool:
-    return actor.is_regional_admin
-
-
-def _is_platform_admin(actor: Actor, _: Any = None) -> bool:
-    return actor.is_platform_admin
-
-
-# Vouchers. Money rules (budget, caps, balances) are the services'; these say who may ask.
-
-def _can_view_program(actor: Actor, program: VoucherProgram) -> bool:
-    return program.status is not ProgramStatus.DRAFT or actor.is_platform_admin or actor.administers(program.region_code)
-
-
-def _can_manage_program(actor: Actor, program: VoucherProgram) -> bool:
-    return actor.administers(program.region_code)
-
-
-def _can_monitor_program(actor: Actor, program: VoucherProgram) -> bool:
-    return actor.is_platform_admin or actor.administers(program.region_code)
-
-
-def _can_apply_as_provider(actor: Actor, organization: Organization | None) -> bool:
-    return (organization is not None and organization.kind is OrganizationKind.PROVIDER
-            and _can_publish_for(actor, organization))
-
-
-PUBLIC_PROVIDER_STATES = (ProviderStatus.IN_NOTICE, ProviderStatus.ADMITTED)
-
-
-def _can_view_provider(actor: Actor, provider: ProviderProfile) -> bool:
-    # Like organisations: every administrator may read an application, so another region's is told 403.
-    return (provider.status in PUBLIC_PROVIDER_STATES or actor.is_platform_admin or actor.is_regional_admin
-            or actor.belongs_to(provider.organization_id))
-
-
-def _can_review_provider(actor: Actor, provider: ProviderProfile) -> bool:
-    return actor.administers(provider.region_code)
-
-
-def _can_object_to_provider(actor: Actor, provider: ProviderProfile) -> bool:
-    return (actor.is_authenticated and not actor.belongs_to(provider.organization_id)
-            and provider.status is ProviderStatus.IN_NOTICE)
-
-
-def _can_manage_provider(actor: Actor, provider: ProviderProfile) -> bool:
-    return actor.belongs_to(provider.organization_id)
+    return _PUBLISH_FOR.allows(actor, organization) and organization.kind in PUBLISHERS[kind]
 
 
 def _can_apply_for_voucher(actor: Actor, target: tuple[Organization | None, VoucherProgram]) -> bool:
     organization, program = target
     return (organization is not None and organization.kind is OrganizationKind.SME
-            and _can_publish_for(actor, organization) and organization.region_code == program.region_code)
+            and _PUBLISH_FOR.allows(actor, organization) and organization.region_code == program.region_code)
 
 
-def _can_view_application(actor: Actor, application: VoucherApplication) -> bool:
-    return actor.belongs_to(application.organization_id) or _can_monitor_program(actor, application.program)
-
-
-def _can_review_application(actor: Actor, application: VoucherApplication) -> bool:
-    return actor.administers(application.program.region_code)
-
-
-def _can_view_voucher(actor: Actor, voucher: Voucher) -> bool:
-    return actor.belongs_to(voucher.organization_id) or _can_monitor_program(actor, voucher.program)
-
-
-def _can_revoke_voucher(actor: Actor, voucher: Voucher) -> bool:
-    return actor.administers(voucher.program.region_code)
-
-
-def _can_record_redemption(actor: Actor, provider: ProviderProfile | None) -> bool:
-    return provider is not None and actor.belongs_to(provider.organization_id)
-
-
-def _can_view_redemption(actor: Actor, redemption: Redemption) -> bool:
+RULES: dict[Action, Rule] = {
+    Action.ORGANIZATION_REGISTER: Rule(ANYONE),
+    # Registered organisations are public bodies: every administrator may read them,
+    # so another region's admin is told 403 (not 404) when trying to review one.
+    Action.ORGANIZATION_VIEW: Rule(In("status", OrganizationStatus.APPROVED) | PLATFORM_ADMIN | REGIONAL_ADMIN
+                                   | MemberOf("id"), on=Organization),
+    Action.ORGANIZATION_VIEW_MEMBERS: Rule(PLATFORM_ADMIN | AdminOf("region_code") | MemberOf("id"), on=Organization),
+    Action.ORGANIZATION_REVIEW: Rule(AdminOf("region_code"), on=Organization),
+    Action.ORGANIZATION_EDIT: Rule(MemberOf("id") & ORG_OWNER & ~In("status", OrganizationStatus.APPROVED),
+                                   on=Organization),
+    Action.ORGANIZATION_INVITE: Rule(MemberOf("id") & ORG_OWNER, on=Organization),
+    Action.ORGANIZATION_LIST_REVIEW_QUEUE: Rule(REGIONAL_ADMIN),
+    Action.ORGANIZATION_PUBLISH: Rule(_PUBLISH_FOR, on=Organization),
+    Action.ENTRY_CREATE: Rule(Check(_can_create_entry)),
+    # Drafts stay with their organisation; the region's admin sees everything submitted.
+    Action.ENTRY_VIEW: Rule(In("status", EntryStatus.APPROVED) | PLATFORM_ADMIN | MemberOf("organization_id")
+                            | (AdminOf("region_code") & ~In("status", EntryStatus.DRAFT)), on=Entry),
+    Action.ENTRY_VIEW_CONTACT: Rule(PLATFORM_ADMIN | MemberOf("organization_id") | AdminOf("region_code"), on=Entry),
+    Action.ENTRY_EDIT: Rule(_MANAGE_ENTRY & In("status", EntryStatus.DRAFT, EntryStatus.REJECTED), on=Entry),
+    Action.ENTRY_DELETE: Rule(_MANAGE_ENTRY & In("status", EntryStatus.DRAFT), on=Entry),
+    Action.ENTRY_MANAGE: Rule(_MANAGE_ENTRY, on=Entry),
+    Action.ENTRY_ARCHIVE: Rule(_MANAGE_ENTRY | AdminOf("region_code"), on=Entry),
+    Action.ENTRY_REVIEW: Rule(AdminOf("region_code"), on=Entry),
+    Action.ENTRY_IMPORT: Rule(REGIONAL_ADMIN),
+    Action.ENTRY_LIST_REVIEW_QUEUE: Rule(REGIONAL_ADMIN),
+    Action.ACCOUNT_LOG_IN: Rule(ANYONE),
+    Action.ACCOUNT_MANAGE_OWN: Rule(AUTHENTICATED),
+    Action.USER_ADMINISTER: Rule(PLATFORM_ADMIN),
+    # Vouchers. Money rules (budget, caps, balances) are the services'; these say who may ask.
+    Action.PROGRAM_CREATE: Rule(REGIONAL_ADMIN),
+    Action.PROGRAM_VIEW: Rule(~In("status", ProgramStatus.DRAFT) | _MONITOR_PROGRAM, on=VoucherProgram),
+    Action.PROGRAM_MANAGE: Rule(AdminOf("region_code"), on=VoucherProgram),
+    Action.PROGRAM_MONITOR: Rule(_MONITOR_PROGRAM, on=VoucherProgram),
+    Action.PROVIDER_APPLY: Rule(In("kind", OrganizationKind.PROVIDER) & _PUBLISH_FOR, on=Organization),
+    # Like organisations: every administrator may read an application, so another region's is told 403.
+    Action.PROVIDER_VIEW: Rule(In("status", *PUBLIC_PROVIDER_STATES) | PLATFORM_ADMIN | REGIONAL_ADMIN
+                               | MemberOf("organization_id"), on=ProviderProfile),
+    Action.PROVIDER_REVIEW: Rule(AdminOf("organization.region_code"), on=ProviderProfile),
+    Action.PROVIDER_OBJECT: Rule(AUTHENTICATED & ~MemberOf("organization_id") & In("status", ProviderStatus.IN_NOTICE),
+                                 on=ProviderProfile),
+    Action.PROVIDER_MANAGE: Rule(MemberOf("organization_id"), on=ProviderProfile),
+    Action.PROVIDER_LIST_REVIEW_QUEUE: Rule(REGIONAL_ADMIN),
+    Action.APPLICATION_CREATE: Rule(Check(_can_apply_for_voucher)),
+    Action.APPLICATION_VIEW: Rule(MemberOf("organization_id") | _MONITOR_HOLDING, on=VoucherApplication),
+    Action.APPLICATION_REVIEW: Rule(AdminOf("program.region_code"), on=VoucherApplication),
+    Action.VOUCHER_VIEW: Rule(MemberOf("organization_id") | _MONITOR_HOLDING, on=Voucher),
+    Action.VOUCHER_REVOKE: Rule(AdminOf("program.region_code"), on=Voucher),
+    Action.REDEMPTION_RECORD: Rule(MemberOf("organization_id"), on=ProviderProfile),
     # A cross-region order is visible to the admins of both regions: the issuer's and the provider's.
-    return (actor.belongs_to(redemption.provider_id) or actor.belongs_to(redemption.payee_id)
-            or actor.belongs_to(redemption.voucher.organization_id)
-            or _can_monitor_program(actor, redemption.voucher.program)
-            or actor.administers(redemption.provider.region_code))
-
-
-def _can_claim_reimbursement(actor: Actor, voucher: Voucher) -> bool:
-    return actor.belongs_to(voucher.organization_id)
-
-
-def _can_review_claim(actor: Actor, redemption: Redemption) -> bool:
-    return actor.administers(redemption.voucher.program.region_code)
-
-
-def _can_request_settlement(actor: Actor, payee: Organization | None) -> bool:
-    return payee is not None and actor.belongs_to(payee.id)
-
-
-def _can_view_settlement(actor: Actor, settlement: Settlement) -> bool:
-    return actor.belongs_to(settlement.payee_id) or _can_monitor_program(actor, settlement.program)
-
-
-def _can_review_settlement(actor: Actor, settlement: Settlement) -> bool:
-    return actor.administers(settlement.program.region_code)
-
-
-RULES: dict[Action, Callable[[Actor, Any], bool]] = {
-    Action.ORGANIZATION_REGISTER: _anyone,
-    Action.ORGANIZATION_VIEW: _can_view_organization,
-    Action.ORGANIZATION_VIEW_MEMBERS: _can_view_members,
-    Action.ORGANIZATION_REVIEW: _can_review_organization,
-    Action.ORGANIZATION_EDIT: _can_edit_organization,
-    Action.ORGANIZATION_INVITE: _can_invite,
-    Action.ORGANIZATION_LIST_REVIEW_QUEUE: _is_regional_admin,
-    Action.ORGANIZATION_PUBLISH: _can_publish_for,
-    Action.ENTRY_CREATE: _can_create_entry,
-    Action.ENTRY_VIEW: _can_view_entry,
-    Action.ENTRY_VIEW_CONTACT: _can_view_entry_contact,
-    Action.ENTRY_EDIT: _can_edit_entry,
-    Action.ENTRY_DELETE: _can_delete_entry,
-    Action.ENTRY_MANAGE: _can_manage_entry,
-    Action.ENTRY_ARCHIVE: _can_archive_entry,
-    Action.ENTRY_REVIEW: _can_review_entry,
-    Action.ENTRY_IMPORT: _is_regional_admin,
-    Action.ENTRY_LIST_REVIEW_QUEUE: _is_regional_admin,
-    Action.ACCOUNT_LOG_IN: _anyone,
-    Action.ACCOUNT_MANAGE_OWN: _authenticated,
-    Action.USER_ADMINISTER: _is_platform_admin,
-    Action.PROGRAM_CREATE: _is_regional_admin,
-    Action.PROGRAM_VIEW: _can_view_program,
-    Action.PROGRAM_MANAGE: _can_manage_program,
-    Action.PROGRAM_MONITOR: _can_monitor_program,
-    Action.PROVIDER_APPLY: _can_apply_as_provider,
-    Action.PROVIDER_VIEW: _can_view_provider,
-    Action.PROVIDER_REVIEW: _can_review_provider,
-    Action.PROVIDER_OBJECT: _can_object_to_provider,
-    Action.PROVIDER_MANAGE: _can_manage_provider,
-    Action.PROVIDER_LIST_REVIEW_QUEUE: _is_regional_admin,
-    Action.APPLICATION_CREATE: _can_apply_for_voucher,
-    Action.APPLICATION_VIEW: _can_view_application,
-    Action.APPLICATION_REVIEW: _can_review_application,
-    Action.VOUCHER_VIEW: _can_view_voucher,
-    Action.VOUCHER_REVOKE: _can_revoke_voucher,
-    Action.REDEMPTION_RECORD: _can_record_redemption,
-    Action.REDEMPTION_VIEW: _can_view_redemption,
-    Action.CLAIM_CREATE: _can_claim_reimbursement,
-    Action.CLAIM_REVIEW: _can_review_claim,
-    Action.SETTLEMENT_REQUEST: _can_request_settlement,
-    Action.SETTLEMENT_VIEW: _can_view_settlement,
-    Action.SETTLEMENT_REVIEW: _can_review_settlement,
-    Action.LEDGER_AUDIT: _is_platform_admin,
+    Action.REDEMPTION_VIEW: Rule(MemberOf("provider_id") | MemberOf("payee_id") | MemberOf("voucher.organization_id")
+                                 | PLATFORM_ADMIN | AdminOf("voucher.program.region_code")
+                                 | AdminOf("provider.organization.region_code"), on=Redemption),
+    Action.CLAIM_CREATE: Rule(MemberOf("organization_id"), on=Voucher),
+    Action.CLAIM_REVIEW: Rule(AdminOf("voucher.program.region_code"), on=Redemption),
+    Action.SETTLEMENT_REQUEST: Rule(MemberOf("id"), on=Organization),
+    Action.SETTLEMENT_VIEW: Rule(MemberOf("payee_id") | _MONITOR_HOLDING, on=Settlement),
+    Action.SETTLEMENT_REVIEW: Rule(AdminOf("program.region_code"), on=Settlement),
+    Action.LEDGER_AUDIT: Rule(PLATFORM_ADMIN),
 }
 
 # What an actor must be allowed to see of an object before any other denial may say
@@ -329,94 +394,46 @@ def _view_action_for(obj: Any) -> Action | None:
     return next((action for cls, action in VIEW_ACTION_BY_TYPE.items() if isinstance(obj, cls)), None)
 
 
+def visible(actor: Actor, model: type) -> sa.ColumnElement[bool]:
+    """The query filter of the rows of `model` the actor may see: the view rule's own filter."""
+    return RULES[VIEW_ACTION_BY_TYPE[model]].filter(actor, model)
+
+
+# The names the services call: each is `visible` for one model.
+
 def visible_entries(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_entry` row for row."""
-    if actor.is_platform_admin:
-        return sa.true()
-    conditions = [Entry.status == EntryStatus.APPROVED]
-    if actor.organization_id is not None:
-        conditions.append(Entry.organization_id == actor.organization_id)
-    if actor.is_regional_admin and actor.region_code:
-        conditions.append(sa.and_(Entry.region_code == actor.region_code, Entry.status != EntryStatus.DRAFT))
-    return sa.or_(*conditions)
+    return visible(actor, Entry)
 
 
 def visible_organizations(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_organization` row for row."""
-    if actor.is_platform_admin or actor.is_regional_admin:
-        return sa.true()
-    conditions = [Organization.status == OrganizationStatus.APPROVED]
-    if actor.organization_id is not None:
-        conditions.append(Organization.id == actor.organization_id)
-    return sa.or_(*conditions)
+    return visible(actor, Organization)
 
 
 def visible_programs(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_program`."""
-    if actor.is_platform_admin:
-        return sa.true()
-    conditions = [VoucherProgram.status != ProgramStatus.DRAFT]
-    if actor.is_regional_admin and actor.region_code:
-        conditions.append(VoucherProgram.region_code == actor.region_code)
-    return sa.or_(*conditions)
+    return visible(actor, VoucherProgram)
 
 
 def visible_providers(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_provider`."""
-    if actor.is_platform_admin or actor.is_regional_admin:
-        return sa.true()
-    conditions = [ProviderProfile.status.in_(PUBLIC_PROVIDER_STATES)]
-    if actor.organization_id is not None:
-        conditions.append(ProviderProfile.organization_id == actor.organization_id)
-    return sa.or_(*conditions)
-
-
-def _monitored_programs(actor: Actor, program_id: Any) -> sa.ColumnElement[bool]:
-    if actor.is_regional_admin and actor.region_code:
-        return program_id.in_(sa.select(VoucherProgram.id).where(VoucherProgram.region_code == actor.region_code))
-    return sa.false()
+    return visible(actor, ProviderProfile)
 
 
 def visible_holdings(actor: Actor, model: type[VoucherApplication] | type[Voucher]) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_application` and `_can_view_voucher`."""
-    if actor.is_platform_admin:
-        return sa.true()
-    conditions = [_monitored_programs(actor, model.program_id)]
-    if actor.organization_id is not None:
-        conditions.append(model.organization_id == actor.organization_id)
-    return sa.or_(*conditions)
+    return visible(actor, model)
 
 
 def visible_redemptions(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_redemption`."""
-    if actor.is_platform_admin:
-        return sa.true()
-    conditions = [_monitored_programs(actor, Redemption.program_id)]
-    if actor.is_regional_admin and actor.region_code:
-        conditions.append(Redemption.provider_id.in_(
-            sa.select(Organization.id).where(Organization.region_code == actor.region_code)))
-    if actor.organization_id is not None:
-        conditions += [Redemption.provider_id == actor.organization_id, Redemption.payee_id == actor.organization_id,
-                       Redemption.voucher_id.in_(sa.select(Voucher.id).where(
-                           Voucher.organization_id == actor.organization_id))]
-    return sa.or_(*conditions)
+    return visible(actor, Redemption)
 
 
 def visible_settlements(actor: Actor) -> sa.ColumnElement[bool]:
-    """The query filter that matches `_can_view_settlement`."""
-    if actor.is_platform_admin:
-        return sa.true()
-    conditions = [_monitored_programs(actor, Settlement.program_id)]
-    if actor.organization_id is not None:
-        conditions.append(Settlement.payee_id == actor.organization_id)
-    return sa.or_(*conditions)
+    return visible(actor, Settlement)
 
 
 _checked: contextvars.ContextVar[bool] = contextvars.ContextVar("policy_checked", default=False)
 
 
 def can(actor: Actor, action: Action, obj: Any = None) -> bool:
-    return RULES[action](actor, obj)
+    return RULES[action].allows(actor, obj)
 
 
 def authorize(actor: Actor, action: Action, obj: Any = None) -> None:

@@ -15,7 +15,7 @@ def document_id(kind: EntryKind | str, entry_id: int) -> str:
 
 
 def visibility_labels(entry: Entry) -> list[str]:
-    """Who may find the entry: the same rule as policy._can_view_entry, as labels stored in the document."""
+    """Who may find the entry: the same rule as policy.RULES[Action.ENTRY_VIEW], as labels stored in the document."""
     labels = [f"org:{entry.organization_id}"]
     if entry.status is EntryStatus.APPROVED:
         labels.append(PUBLIC)
