@@ -1,4 +1,5 @@
-"""Who may do what: one table of rules per entity, with the query filter each rule implies.
+"""Who may do what: one table of rules, each one object that gives both the check for one object and
+the query filter for lists.
 
 Every service calls `authorize` (or `visible_*` for lists) before it acts; the
 `@service` decorator fails any service call that returned without asking, so a
@@ -6,6 +7,7 @@ forgotten check is a failing test rather than a silent hole.
 """
 from __future__ import annotations
 
+import abc
 import contextvars
 import enum
 import functools
@@ -96,12 +98,12 @@ class Action(enum.StrEnum):
 # filter that selects exactly the rows the check allows (InvenioRDM's permission generators), so a
 # list, a search and a detail page cannot disagree. A rule combines them with | (any), & (all), ~ (not).
 
-class Generator:
-    def allows(self, actor: Actor, obj: Any) -> bool:
-        raise NotImplementedError
+class Generator(abc.ABC):
+    @abc.abstractmethod
+    def allows(self, actor: Actor, obj: Any) -> bool: ...
 
-    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]: ...
 
     @property
     def has_query(self) -> bool:
@@ -166,7 +168,7 @@ class Not(Generator):
 
 
 class ActorIs(Generator):
-    """Who the actor is, whatever the object: signed in, a regional or the platform admin."""
+    """Who the actor is, whatever the object: signed in, an owner of their organisation, an admin."""
 
     def __init__(self, flag: str) -> None:
         self.flag = flag
@@ -207,8 +209,8 @@ class _OnPath(Generator):
             return self.test(actor, attribute)
         return attribute.has(self._where(actor, attribute.property.mapper.class_, path[1:]))
 
-    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def test(self, actor: Actor, column: Any) -> sa.ColumnElement[bool]: ...
 
 
 class In(_OnPath):
