@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from exchange import policy
 from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Visitor
+from exchange.catalog.models import Entry
 from exchange.demo.entries import PATHS
 from exchange.orgs import services as org_services
 from exchange.orgs.models import Organization
+from exchange.search.documents import viewer_labels, visibility_labels
 from exchange.site import services as site_services
 from exchange.vouchers import providers as voucher_providers
 from exchange.vouchers import services as voucher_services
@@ -118,6 +120,15 @@ def test_every_list_filter_selects_exactly_the_rows_its_rule_allows(db):
                 disagreements.append(f"{action} for {viewer.role} {viewer.id}: listed, not allowed "
                                      f"{_keys(listed - allowed)}; allowed, not listed {_keys(allowed - listed)}")
     assert disagreements == []
+
+
+def test_the_search_labels_grant_exactly_what_the_entry_rule_allows(db):
+    viewers = _world(db)
+    entries = list(db.scalars(sa.select(Entry)))
+    for viewer in viewers:
+        labels = viewer_labels(viewer)
+        found = {entry for entry in entries if labels is None or set(visibility_labels(entry)) & set(labels)}
+        assert found == {entry for entry in entries if policy.can(viewer, policy.Action.ENTRY_VIEW, entry)}, viewer
 
 
 def _keys(rows: set[Any]) -> list[Any]:
