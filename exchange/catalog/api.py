@@ -7,12 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 
-from exchange import policy
 from exchange.api import BEARER_SECURITY, Blueprint, login_required
 from exchange.api.schemas import PageQuerySchema, RequestSchema, page_body, page_request
 from exchange.catalog import services
 from exchange.catalog.lifecycle import TRANSITIONS
-from exchange.catalog.models import Entry, EntryKind
+from exchange.catalog.models import EntryKind
 from exchange.catalog.specs import KINDS
 from exchange.extensions import db
 from exchange.web import request_actor
@@ -60,10 +59,10 @@ class EventSchema(ma.Schema):
     occurred_at = ma.fields.AwareDateTime(required=True)
 
 
-def entry_body(entry: Entry, actor: Any) -> dict[str, Any]:
-    """An entry as the API shows it: private contact data only to those who may see it."""
-    show_private = policy.can(actor, policy.Action.ENTRY_VIEW_CONTACT, entry)
-    body = {f.name: f.snapshot(entry) for f in KINDS[entry.kind].all_fields() if show_private or not f.private}
+def entry_body(view: services.EntryView) -> dict[str, Any]:
+    """An entry as the API shows it: the fields the service lets the caller see."""
+    entry = view.entry
+    body = {f.name: f.snapshot(entry) for f in view.fields}
     if entry.kind is EntryKind.PROJECT:
         body["partners"] = [{"id": o.id, "name": o.name, "region": o.region_code} for o in entry.partners]
         body["outcomes"] = [achievement.id for achievement in entry.outcomes]
@@ -118,7 +117,7 @@ def _register(kind: EntryKind) -> None:
         actor = request_actor()
         page = services.list_entries(db.session, actor, kind, services.EntryFilters.from_args(args),
                                      page_request(args))
-        return {**page_body(page), "items": [entry_body(entry, actor) for entry in page.items]}
+        return {**page_body(page), "items": [entry_body(view) for view in page.items]}
 
     @route(base, "POST", "create")
     @login_required
@@ -127,14 +126,14 @@ def _register(kind: EntryKind) -> None:
     @bp.doc(tags=[label], summary="Create a draft", security=BEARER_SECURITY)
     def create(body: dict[str, Any]) -> Any:
         actor = request_actor()
-        return entry_body(services.create_entry(db.session, actor, kind, body), actor)
+        return entry_body(services.entry_view(actor, services.create_entry(db.session, actor, kind, body)))
 
     @route(f"{base}/<int:entry_id>", "GET", "get")
     @bp.response(200, out_schema)
     @bp.doc(tags=[label], summary="Read one entry")
     def get(entry_id: int) -> Any:
         actor = request_actor()
-        return entry_body(services.get_entry(db.session, actor, kind, entry_id).entry, actor)
+        return entry_body(services.get_entry(db.session, actor, kind, entry_id))
 
     @route(f"{base}/<int:entry_id>", "PATCH", "update")
     @login_required
@@ -143,7 +142,7 @@ def _register(kind: EntryKind) -> None:
     @bp.doc(tags=[label], summary="Change a draft or rejected entry (its organisation only)", security=BEARER_SECURITY)
     def update(body: dict[str, Any], entry_id: int) -> Any:
         actor = request_actor()
-        return entry_body(services.update_entry(db.session, actor, kind, entry_id, body), actor)
+        return entry_body(services.entry_view(actor, services.update_entry(db.session, actor, kind, entry_id, body)))
 
     @route(f"{base}/<int:entry_id>", "DELETE", "delete")
     @login_required
@@ -173,7 +172,7 @@ def _register_transition(kind: EntryKind, action: str, out_schema: type[ma.Schem
     def transition(body: dict[str, Any], entry_id: int) -> Any:
         actor = request_actor()
         entry = services.change_status(db.session, actor, kind, entry_id, action, (body or {}).get("reason"))
-        return entry_body(entry, actor)
+        return entry_body(services.entry_view(actor, entry))
 
 
 for _kind in EntryKind:

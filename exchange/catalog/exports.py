@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from exchange.audit.services import record
 from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntryStatus
-from exchange.catalog.services import EntryFilters, _filtered, validate, with_list_relations
+from exchange.catalog.services import EntryFilters, _filtered, entry_view, validate, with_list_relations
 from exchange.catalog.specs import KINDS, Context
 from exchange.db import utcnow
 from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
-from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
+from exchange.policy import Action, Actor, authorize, mark_checked, service, visible_entries
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
 
@@ -44,9 +44,9 @@ def export_table(session: Session, actor: Actor, kind: EntryKind, filters: Entry
     header = ["ID", str(_l("Status")), str(_l("Region")), str(_l("Organisation"))] + [str(f.label) for f in fields]
     rows = []
     for entry in entries:
-        show_private = can(actor, Action.ENTRY_VIEW_CONTACT, entry)
+        shown = {f.name for f in entry_view(actor, entry).fields}
         rows.append([entry.id, entry.status.label, entry.region.name, entry.organization.name] + [
-            f.display(entry) if show_private or not f.private else "" for f in fields])
+            f.display(entry) if f.name in shown else "" for f in fields])
     return header, rows
 
 

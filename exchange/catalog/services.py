@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -257,9 +257,25 @@ def bulk_approve(session: Session, actor: Actor, entry_ids: list[int]) -> BulkOu
 # Reading ------------------------------------------------------------------------------------
 
 @dataclass
-class EntryPage:
+class EntryView:
+    """An entry as one actor may see it, as the services that read entries return it: `fields` are
+    the fields shown to this actor, private contact data only if the policy lets them see it, so that
+    the page, the API and the export show what they got."""
     entry: Entry
     show_contact: bool
+
+    @property
+    def fields(self) -> list[FieldSpec]:
+        return [f for f in KINDS[self.entry.kind].all_fields() if self.show_contact or not f.private]
+
+
+def entry_view(actor: Actor, entry: Entry) -> EntryView:
+    """What the actor may see of an entry they may read or have just written."""
+    return EntryView(entry, can(actor, Action.ENTRY_VIEW_CONTACT, entry))
+
+
+@dataclass
+class EntryPage(EntryView):
     actions: list[Transition]
     can_edit: bool
     can_delete: bool
@@ -419,14 +435,15 @@ def with_list_relations(statement: sa.Select[Any]) -> sa.Select[Any]:
 
 @service
 def list_entries(session: Session, actor: Actor, kind: EntryKind, filters: EntryFilters,
-                 page: PageRequest) -> Page[Entry]:
+                 page: PageRequest) -> Page[EntryView]:
     """The entries of one library this actor may see: published ones, plus their own and, for an admin,
     those of their region under review."""
     mark_checked()
     statement = with_list_relations(_filtered(kind, filters).where(visible_entries(actor)))
     if kind is EntryKind.PROJECT:
         statement = statement.options(selectinload(Project.partners), selectinload(Project.outcomes))
-    return paginate(session, statement, page)
+    found = paginate(session, statement, page)
+    return replace(found, items=[entry_view(actor, entry) for entry in found.items])
 
 
 @service

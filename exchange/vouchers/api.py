@@ -15,7 +15,6 @@ from flask_smorest.fields import Upload as UploadField
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 from werkzeug.routing import BaseConverter
 
-from exchange import policy
 from exchange.accounts.services import has_control_characters
 from exchange.api import BEARER_SECURITY, ArgumentsParser, Blueprint, api, login_required
 from exchange.api.schemas import PageQuerySchema, QuerySchema, RequestSchema, page_body, page_of, page_request
@@ -775,13 +774,8 @@ class ProviderSchema(ma.Schema):
 
 
 class ProviderDetailSchema(ProviderSchema):
-    objections = ma.fields.Method("get_objections", metadata={
+    objections = ma.fields.List(ma.fields.Nested(ObjectionSchema), metadata={
         "description": "Objections raised during the notice (for its region's admins)"})
-
-    def get_objections(self, provider: Any) -> list[Any]:
-        if not policy.can(request_actor(), policy.Action.PROVIDER_REVIEW, provider):
-            return []
-        return ObjectionSchema(many=True).dump(provider.objections)
 
 
 def _product(body: dict[str, Any]) -> providers.ProductChanges:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +15,7 @@ from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, mark_checked, service, visible_providers
+from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_providers
 from exchange.vouchers.checks import choice, optional_text, reason_text, required_text
 from exchange.vouchers.models import (
     NAME_MAX_LENGTH,
@@ -42,8 +43,23 @@ class ProviderApplication:
     qualifications: str
 
 
+@dataclass(frozen=True)
+class ProviderDetail:
+    """A provider as one actor may see it, as the services that return one provider give it: it reads as
+    its profile, but the objections raised during the notice are there only for those who review it."""
+    profile: ProviderProfile
+    objections: list[ProviderObjection]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.profile, name)
+
+
+def _detail(actor: Actor, provider: ProviderProfile) -> ProviderDetail:
+    return ProviderDetail(provider, list(provider.objections) if can(actor, Action.PROVIDER_REVIEW, provider) else [])
+
+
 @service
-def apply_as_provider(session: Session, actor: Actor, application: ProviderApplication) -> ProviderProfile:
+def apply_as_provider(session: Session, actor: Actor, application: ProviderApplication) -> ProviderDetail:
     """A provider organisation asks to be admitted; a rejected one may apply again."""
     organization = session.get(Organization, actor.organization_id) if actor.organization_id else None
     authorize(actor, Action.PROVIDER_APPLY, organization)
@@ -64,14 +80,14 @@ def apply_as_provider(session: Session, actor: Actor, application: ProviderAppli
     provider.notice_starts_at = provider.notice_ends_at = None
     record(session, "provider.applied", actor.id, organization)
     session.commit()
-    return provider
+    return _detail(actor, provider)
 
 
 @service
-def get_provider(session: Session, actor: Actor, organization_id: int) -> ProviderProfile:
+def get_provider(session: Session, actor: Actor, organization_id: int) -> ProviderDetail:
     provider = load_provider(session, organization_id)
     authorize(actor, Action.PROVIDER_VIEW, provider)
-    return provider
+    return _detail(actor, provider)
 
 
 @service
@@ -100,7 +116,7 @@ def notice_days() -> int:
 
 
 @service
-def start_notice(session: Session, actor: Actor, organization_id: int) -> ProviderProfile:
+def start_notice(session: Session, actor: Actor, organization_id: int) -> ProviderDetail:
     """The region's admin publishes the application for public notice (公示)."""
     provider = _review(session, actor, organization_id, (ProviderStatus.APPLIED,))
     provider.status = ProviderStatus.IN_NOTICE
@@ -108,7 +124,7 @@ def start_notice(session: Session, actor: Actor, organization_id: int) -> Provid
     provider.notice_ends_at = provider.notice_starts_at + timedelta(days=notice_days())
     record(session, "provider.notice_started", actor.id, provider.organization, ends=provider.notice_ends_at.isoformat())
     session.commit()
-    return provider
+    return _detail(actor, provider)
 
 
 def open_objections(provider: ProviderProfile) -> list[ProviderObjection]:
@@ -116,7 +132,7 @@ def open_objections(provider: ProviderProfile) -> list[ProviderObjection]:
 
 
 @service
-def admit_provider(session: Session, actor: Actor, organization_id: int, now: datetime | None = None) -> ProviderProfile:
+def admit_provider(session: Session, actor: Actor, organization_id: int, now: datetime | None = None) -> ProviderDetail:
     """Admit after the notice has run its full term with no open objection; recognised in all three regions."""
     provider = _review(session, actor, organization_id, (ProviderStatus.IN_NOTICE, ProviderStatus.SUSPENDED))
     now = now or utcnow()
@@ -132,22 +148,22 @@ def admit_provider(session: Session, actor: Actor, organization_id: int, now: da
         ProviderStatus.ADMITTED, actor.id, now, "")
     record(session, "provider.admitted", actor.id, provider.organization)
     session.commit()
-    return provider
+    return _detail(actor, provider)
 
 
 @service
-def reject_provider(session: Session, actor: Actor, organization_id: int, reason: str) -> ProviderProfile:
+def reject_provider(session: Session, actor: Actor, organization_id: int, reason: str) -> ProviderDetail:
     text = reason_text(reason)
     provider = _review(session, actor, organization_id, (ProviderStatus.APPLIED, ProviderStatus.IN_NOTICE))
     provider.status, provider.decided_by_id, provider.decided_at, provider.reason = (
         ProviderStatus.REJECTED, actor.id, utcnow(), text)
     record(session, "provider.rejected", actor.id, provider.organization, reason=text)
     session.commit()
-    return provider
+    return _detail(actor, provider)
 
 
 @service
-def suspend_provider(session: Session, actor: Actor, organization_id: int, reason: str) -> ProviderProfile:
+def suspend_provider(session: Session, actor: Actor, organization_id: int, reason: str) -> ProviderDetail:
     """E.g. caught pricing above its published fees: it can take no voucher until reinstated."""
     text = reason_text(reason)
     provider = _review(session, actor, organization_id, (ProviderStatus.ADMITTED,))
@@ -155,7 +171,7 @@ def suspend_provider(session: Session, actor: Actor, organization_id: int, reaso
         ProviderStatus.SUSPENDED, actor.id, utcnow(), text)
     record(session, "provider.suspended", actor.id, provider.organization, reason=text)
     session.commit()
-    return provider
+    return _detail(actor, provider)
 
 
 @service

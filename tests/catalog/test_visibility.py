@@ -32,7 +32,7 @@ def test_every_kind_state_and_viewer(db, kind):
                "other_member": factories.organization(db, kind="enterprise", region="HE").owner}
     entry_kind = EntryKind(kind)
     for name, viewer in viewers.items():
-        listed = {entry.id for entry in services.list_entries(
+        listed = {view.entry.id for view in services.list_entries(
             db, viewer, entry_kind, services.EntryFilters(), PageRequest(per_page=100)).items}
         expected = {entry.id for status, entry in entries.items() if may_see(name, status)}
         assert listed == expected, name
