@@ -62,6 +62,19 @@ def test_the_owner_and_the_regions_admin_see_the_contact_data(browser, db):
     assert "13912345678" in browser.get(f"/experts/{expert.id}").get_data(as_text=True)
 
 
+def test_the_services_return_contact_data_only_to_those_who_may_see_it(db):
+    owner = factories.organization(db, kind="institute", region="BJ").owner
+    expert = factories.entry(db, "expert", region="BJ", owner=owner)
+    private = {"phone", "email", "id_number"}
+    viewers = [(Visitor(), False), (factories.admin(db, "TJ"), False), (owner, True),
+               (factories.region_admin(db, "BJ"), True), (factories.platform_admin(db), True)]
+    for viewer, sees in viewers:
+        detail = services.get_entry(db, viewer, EntryKind.EXPERT, expert.id)
+        [listed] = services.list_entries(db, viewer, EntryKind.EXPERT, services.EntryFilters(), PageRequest()).items
+        for view in (detail, listed):
+            assert bool(private & {f.name for f in view.fields}) is sees, viewer
+
+
 def test_a_list_page_costs_the_same_number_of_queries_at_10_and_at_100_items(app, db):
     from tests.query_counter import count_queries
 
