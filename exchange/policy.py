@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import False_, True_
 
 from exchange.accounts.models import Role
 from exchange.errors import Forbidden, NotAuthenticated, NotFound
@@ -120,8 +119,27 @@ class Generator(abc.ABC):
 
 
 class _Combination(Generator):
+    """Several generators joined by `_join` (or, and); `_decides` is the constant that settles the whole
+    (true for or) and `_empty` the one that changes nothing (false for or)."""
+
+    _holds: Callable[[Any], bool]
+    _join: Callable[..., sa.ColumnElement[bool]]
+    _decides: Callable[[], sa.ColumnElement[bool]]
+    _empty: Callable[[], sa.ColumnElement[bool]]
+
     def __init__(self, *generators: Generator) -> None:
         self.generators = generators
+
+    def allows(self, actor: Actor, obj: Any) -> bool:
+        return self._holds(generator.allows(actor, obj) for generator in self.generators)
+
+    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
+        # The parts that settle nothing for this actor are left out, so a list query carries only its own terms.
+        decides, empty = self._decides(), self._empty()
+        parts = [part for part in (g.query(actor, model) for g in self.generators) if not isinstance(part, type(empty))]
+        if any(isinstance(part, type(decides)) for part in parts):
+            return decides
+        return self._join(*parts) if parts else empty
 
     @property
     def has_query(self) -> bool:
@@ -129,26 +147,11 @@ class _Combination(Generator):
 
 
 class AnyOf(_Combination):
-    def allows(self, actor: Actor, obj: Any) -> bool:
-        return any(generator.allows(actor, obj) for generator in self.generators)
-
-    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
-        # The parts that cannot hold for this actor are left out, so a list query carries only its own terms.
-        parts = [part for part in (g.query(actor, model) for g in self.generators) if not isinstance(part, False_)]
-        if any(isinstance(part, True_) for part in parts):
-            return sa.true()
-        return sa.or_(*parts) if parts else sa.false()
+    _holds, _join, _decides, _empty = staticmethod(any), staticmethod(sa.or_), staticmethod(sa.true), staticmethod(sa.false)
 
 
 class AllOf(_Combination):
-    def allows(self, actor: Actor, obj: Any) -> bool:
-        return all(generator.allows(actor, obj) for generator in self.generators)
-
-    def query(self, actor: Actor, model: type) -> sa.ColumnElement[bool]:
-        parts = [part for part in (g.query(actor, model) for g in self.generators) if not isinstance(part, True_)]
-        if any(isinstance(part, False_) for part in parts):
-            return sa.false()
-        return sa.and_(*parts) if parts else sa.true()
+    _holds, _join, _decides, _empty = staticmethod(all), staticmethod(sa.and_), staticmethod(sa.false), staticmethod(sa.true)
 
 
 class Not(Generator):
