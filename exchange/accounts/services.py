@@ -30,7 +30,8 @@ from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import service
 
 INVALID_LOGIN = _l("The e-mail address or password is not correct.")
 TOKEN_NAME_MAX_LENGTH = 100

@@ -18,7 +18,8 @@ from exchange.audit.services import record
 from exchange.catalog.models import Attachment, EntryKind
 from exchange.catalog.services import _load
 from exchange.errors import NotFound, ValidationFailed
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import service
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS_PER_ENTRY = 10

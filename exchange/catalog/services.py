@@ -34,7 +34,8 @@ from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
 from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
+from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_entries
+from exchange.unit_of_work import service
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import TechnologyField
 

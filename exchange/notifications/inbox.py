@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from exchange.db import utcnow
 from exchange.notifications.models import Notification
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import service
 
 
 @service

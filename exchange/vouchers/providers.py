@@ -14,7 +14,8 @@ from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, mark_checked, service, visible_providers
+from exchange.policy import Action, Actor, authorize, mark_checked, visible_providers
+from exchange.unit_of_work import service
 from exchange.vouchers.checks import choice, optional_text, reason_text, required_text
 from exchange.vouchers.models import (
     NAME_MAX_LENGTH,

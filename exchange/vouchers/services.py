@@ -25,12 +25,12 @@ from exchange.policy import (
     Actor,
     authorize,
     mark_checked,
-    service,
     visible_holdings,
     visible_programs,
     visible_redemptions,
     visible_settlements,
 )
+from exchange.unit_of_work import service
 from exchange.taxonomy.models import Region
 from exchange.vouchers import ledger
 from exchange.vouchers.checks import (
