@@ -99,6 +99,10 @@ def unit_of_work(session: Session) -> Iterator[UnitOfWork]:
     _run(actions, outcome)
 
 
+def unit_of_work_running(session: Session) -> bool:
+    return _KEY in session.info
+
+
 def current(session: Session) -> UnitOfWork:
     unit: UnitOfWork | None = session.info.get(_KEY)
     if unit is None:

@@ -167,5 +167,4 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
         enqueue_index(session, entry)
         report.created += 1
     record(session, "entry.imported", actor.id, None, kind=kind.value, count=report.created)
-    session.commit()
     return report

@@ -30,4 +30,3 @@ def mark_all_read(session: Session, actor: Actor) -> None:
     authorize(actor, Action.ACCOUNT_MANAGE_OWN)
     session.execute(sa.update(Notification).where(Notification.user_id == actor.id,
                                                    Notification.read_at.is_(None)).values(read_at=utcnow()))
-    session.commit()
