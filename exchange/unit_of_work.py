@@ -147,11 +147,10 @@ def begin_immediate(session: Session) -> None:
     SQLite has no row locks and silently drops FOR UPDATE. The unit must not have written yet: the
     transaction it has (a read snapshot, e.g. of the request's user) is ended first.
     """
-    unit = current(session)
+    if current(session).wrote:
+        raise RuntimeError("BEGIN IMMEDIATE must come before the unit of work writes anything")
     if session.get_bind().dialect.name != "sqlite":
         return
-    if unit.wrote:
-        raise RuntimeError("BEGIN IMMEDIATE must come before the unit of work writes anything")
     session.commit()
     session.execute(sa.text("BEGIN IMMEDIATE"))
 
