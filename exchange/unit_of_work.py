@@ -28,7 +28,7 @@ from exchange import policy
 log = logging.getLogger(__name__)
 
 _KEY = "unit_of_work"
-Action = Callable[[], object]
+Effect = Callable[[], object]
 
 
 class UnitOfWorkFailed(RuntimeError):
@@ -40,18 +40,18 @@ class UnitOfWork:
         self.session = session
         self.wrote = False  # something was flushed or a statement other than a SELECT ran
         self.failed = False  # a service inside raised and no savepoint took the error back
-        self._after_commit: list[Action] = []
-        self._after_rollback: list[Action] = []
+        self._after_commit: list[Effect] = []
+        self._after_rollback: list[Effect] = []
 
-    def after_commit(self, action: Action) -> None:
+    def after_commit(self, action: Effect) -> None:
         if action not in self._after_commit:
             self._after_commit.append(action)
 
-    def after_rollback(self, action: Action) -> None:
+    def after_rollback(self, action: Effect) -> None:
         if action not in self._after_rollback:
             self._after_rollback.append(action)
 
-    def _commit(self) -> list[Action]:
+    def _commit(self) -> list[Effect]:
         if self.failed:
             raise UnitOfWorkFailed("a service of this unit of work failed; its changes are not kept")
         s = self.session
@@ -61,12 +61,12 @@ class UnitOfWork:
             s.commit()
         return self._after_commit
 
-    def _rollback(self) -> list[Action]:
+    def _rollback(self) -> list[Effect]:
         self.session.rollback()
         return self._after_rollback
 
 
-def _run(actions: list[Action], outcome: str) -> None:
+def _run(actions: list[Effect], outcome: str) -> None:
     for action in actions:
         try:
             action()
@@ -87,16 +87,14 @@ def unit_of_work(session: Session) -> Iterator[UnitOfWork]:
         return
     unit = session.info[_KEY] = UnitOfWork(session)
     try:
-        try:
-            yield unit
-            actions, outcome = unit._commit(), "after-commit"
-        except BaseException:
-            del session.info[_KEY]  # the after-rollback actions may open a unit of their own
-            _run(unit._rollback(), "after-rollback")
-            raise
-    finally:
-        session.info.pop(_KEY, None)
-    _run(actions, outcome)
+        yield unit
+        actions = unit._commit()
+    except BaseException:
+        del session.info[_KEY]  # before the actions: they may open a unit of their own
+        _run(unit._rollback(), "after-rollback")
+        raise
+    del session.info[_KEY]
+    _run(actions, "after-commit")
 
 
 def unit_of_work_running(session: Session) -> bool:
@@ -110,12 +108,12 @@ def current(session: Session) -> UnitOfWork:
     return unit
 
 
-def after_commit(session: Session, action: Action) -> None:
+def after_commit(session: Session, action: Effect) -> None:
     """Run the action once the running unit of work has committed (never if it rolls back)."""
     current(session).after_commit(action)
 
 
-def after_rollback(session: Session, action: Action) -> None:
+def after_rollback(session: Session, action: Effect) -> None:
     """Run the action once the running unit of work has rolled back (never if it commits)."""
     current(session).after_rollback(action)
 

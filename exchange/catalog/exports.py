@@ -25,9 +25,9 @@ from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_entries
-from exchange.unit_of_work import service
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
+from exchange.unit_of_work import service
 
 log = logging.getLogger(__name__)
 

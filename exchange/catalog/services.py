@@ -35,9 +35,9 @@ from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_entries
-from exchange.unit_of_work import after_commit, savepoint, service
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import TechnologyField
+from exchange.unit_of_work import after_commit, savepoint, service
 
 
 def kind_from_plural(plural: str) -> EntryKind:

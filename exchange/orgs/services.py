@@ -40,8 +40,8 @@ from exchange.orgs.models import (
 )
 from exchange.pagination import Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_organizations
-from exchange.unit_of_work import service
 from exchange.taxonomy.models import District, Region
+from exchange.unit_of_work import service
 
 
 @dataclass(frozen=True)

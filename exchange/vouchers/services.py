@@ -30,8 +30,8 @@ from exchange.policy import (
     visible_redemptions,
     visible_settlements,
 )
-from exchange.unit_of_work import after_rollback, savepoint, service, unit_of_work
 from exchange.taxonomy.models import Region
+from exchange.unit_of_work import after_rollback, savepoint, service, unit_of_work
 from exchange.vouchers import ledger
 from exchange.vouchers.checks import (
     choice,
