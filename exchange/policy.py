@@ -8,11 +8,11 @@ forgotten check is a failing test rather than a silent hole.
 from __future__ import annotations
 
 import abc
+import contextlib
 import contextvars
 import enum
-import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -467,22 +467,13 @@ class PolicyNotChecked(RuntimeError):
     pass
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def service(function: Callable[P, R]) -> Callable[P, R]:
-    """Mark a service function: it must consult the policy before it returns."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        token = _checked.set(False)
-        try:
-            result = function(*args, **kwargs)
-            if not _checked.get():
-                raise PolicyNotChecked(f"{function.__qualname__} returned without consulting the policy")
-            return result
-        finally:
-            _checked.reset(token)
-
-    return wrapper
+@contextlib.contextmanager
+def checked_by(service_name: str) -> Iterator[None]:
+    """Around one service call: fail it if it returns without consulting the policy."""
+    token = _checked.set(False)
+    try:
+        yield
+        if not _checked.get():
+            raise PolicyNotChecked(f"{service_name} returned without consulting the policy")
+    finally:
+        _checked.reset(token)

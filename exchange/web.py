@@ -203,19 +203,19 @@ def record_denial(error: DomainError) -> None:
     """Audit a refused request (401/403) in a transaction of its own: what was tried is undone."""
     from exchange.audit.services import record
     from exchange.extensions import db
+    from exchange.unit_of_work import abandon, unit_of_work
 
     try:
-        db.session.rollback()
+        abandon(db.session)
         if is_api_request() and request.headers.get("Authorization") is not None:
             actor = g.get("api_actor")  # a bearer token alone says who asks; the cookie is ignored
         else:
             actor = current_user
-        record(db.session, "access.denied", getattr(actor, "id", None), None, status=error.status,
-               code=error.code, method=request.method, path=request.path[:200])
-        db.session.commit()
+        with unit_of_work(db.session):
+            record(db.session, "access.denied", getattr(actor, "id", None), None, status=error.status,
+                   code=error.code, method=request.method, path=request.path[:200])
     except Exception:  # a failing audit write must not turn a 403 into a 500
         log.exception("could not record a denial on %s %s", request.method, request.path)
-        db.session.rollback()
 
 
 def init_error_handlers(app: Flask) -> None:
@@ -249,8 +249,9 @@ def init_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         from exchange.extensions import db
+        from exchange.unit_of_work import abandon
 
-        db.session.rollback()
+        abandon(db.session)
         return error_response(error_for_status(500))
 
 

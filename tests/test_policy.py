@@ -17,28 +17,29 @@ from exchange.orgs import services as org_services
 from exchange.orgs.models import Organization
 from exchange.search.documents import viewer_labels, visibility_labels
 from exchange.site import services as site_services
+from exchange.unit_of_work import service
 from exchange.vouchers import providers as voucher_providers
 from exchange.vouchers import services as voucher_services
 from exchange.vouchers.models import ProgramStatus, ProviderProfile, ProviderStatus, VoucherProgram
 from tests import factories
 
 
-def test_a_service_that_never_asks_the_policy_fails():
-    @policy.service
-    def careless(actor):
+def test_a_service_that_never_asks_the_policy_fails(db):
+    @service
+    def careless(session, actor):
         return "done"
 
     with pytest.raises(policy.PolicyNotChecked):
-        careless(Visitor())
+        careless(db, Visitor())
 
 
-def test_a_service_that_asks_the_policy_runs():
-    @policy.service
-    def careful(actor):
+def test_a_service_that_asks_the_policy_runs(db):
+    @service
+    def careful(session, actor):
         policy.authorize(actor, policy.Action.ORGANIZATION_REGISTER)
         return "done"
 
-    assert careful(Visitor()) == "done"
+    assert careful(db, Visitor()) == "done"
 
 
 @pytest.mark.parametrize("module", [account_services, org_services, site_services])

@@ -30,7 +30,8 @@ from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import after_rollback, service, unit_of_work
 
 INVALID_LOGIN = _l("The e-mail address or password is not correct.")
 TOKEN_NAME_MAX_LENGTH = 100
@@ -121,13 +122,17 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
         user = find_user_by_email(session, normalized)
     password_ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not password_ok or user.is_disabled:
-        record(session, "login.failed", user.id if user else None, user, email=normalized)
-        session.commit()
+        # The attempt is audited although the call fails: after the rollback, in a unit of work of its own.
+        after_rollback(session, lambda: _record_failed_login(session, user, normalized))
         raise ValidationFailed(INVALID_LOGIN, code="invalid_credentials")
     user.last_login_at = utcnow()
     record(session, "login.succeeded", user.id, user)
-    session.commit()
     return user
+
+
+def _record_failed_login(session: Session, user: User | None, email: str) -> None:
+    with unit_of_work(session):
+        record(session, "login.failed", user.id if user else None, user, email=email)
 
 
 @service
@@ -137,7 +142,6 @@ def log_out(session: Session, actor: Actor) -> None:
     user = _own_user(session, actor)
     user.end_all_sessions()
     record(session, "logout", user.id, user)
-    session.commit()
 
 
 @service
@@ -149,7 +153,6 @@ def change_password(session: Session, actor: Actor, current_password: str, new_p
     user.password_hash = hash_password(check_new_password(new_password, "new_password"))
     user.end_all_sessions()
     record(session, "password.changed", user.id, user)
-    session.commit()
     return user
 
 
@@ -160,7 +163,6 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     user = find_user_by_email(session, normalize_email(email))
     if user is None or user.is_disabled:
         record(session, "password_reset.requested_unknown", None, email=email.strip().lower()[:EMAIL_MAX_LENGTH])
-        session.commit()
         return
     secret, digest = new_secret()
     session.add(PasswordReset(user_id=user.id, token_hash=digest,
@@ -172,7 +174,6 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
             "Open this link within two hours to choose a new password:\n%(link)s\n"
             "If it was not you, ignore this message; your password stays as it is.", link=link))
     record(session, "password_reset.requested", user.id, user)
-    session.commit()
 
 
 def _usable_single_use(session: Session, model: type[SingleUseTokenMixin], secret: str):  # type: ignore[no-untyped-def]
@@ -198,7 +199,6 @@ def reset_password(session: Session, actor: Actor, secret: str, new_password: st
     user.password_hash = hash_password(password)
     user.end_all_sessions()
     record(session, "password.reset", user.id, user)
-    session.commit()
     return user
 
 
@@ -213,7 +213,6 @@ def set_locale(session: Session, actor: Actor, locale: str) -> None:
     authorize(actor, Action.ACCOUNT_MANAGE_OWN)
     user = _own_user(session, actor)
     user.locale = locale
-    session.commit()
 
 
 # API tokens ---------------------------------------------------------------------------
@@ -239,7 +238,6 @@ def create_api_token(session: Session, actor: Actor, name: str | None) -> Issued
     session.add(token)
     session.flush()
     record(session, "api_token.created", user.id, token)
-    session.commit()
     return IssuedToken(token=token, secret=secret)
 
 
@@ -260,7 +258,6 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record(session, "api_token.revoked", actor.id, token)
-        session.commit()
     return token
 
 
@@ -272,8 +269,8 @@ def user_for_api_token(session: Session, secret: str) -> User | None:
     now = utcnow()
     if token is None or not token.is_usable(now) or token.user.is_disabled:
         return None
-    token.last_used_at = now
-    session.commit()
+    with unit_of_work(session):
+        token.last_used_at = now
     return token.user
 
 
@@ -328,7 +325,6 @@ def create_user(session: Session, actor: Actor, *, email: str, display_name: str
     session.add(user)
     session.flush()
     record(session, "user.created", actor.id, user, role=role.value, region=region_code)
-    session.commit()
     return user
 
 
@@ -341,7 +337,6 @@ def set_user_disabled(session: Session, actor: Actor, user_id: int, disabled: bo
     user.is_disabled = disabled
     user.end_all_sessions()
     record(session, "user.disabled" if disabled else "user.enabled", actor.id, user)
-    session.commit()
     return user
 
 
@@ -357,7 +352,6 @@ def set_user_role(session: Session, actor: Actor, user_id: int, role: Role, regi
     user.region_code = region_code if role is Role.REGIONAL_ADMIN else None
     user.end_all_sessions()
     record(session, "user.role_changed", actor.id, user, role=role.value, region=region_code)
-    session.commit()
     return user
 
 

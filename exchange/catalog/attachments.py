@@ -18,7 +18,8 @@ from exchange.audit.services import record
 from exchange.catalog.models import Attachment, EntryKind
 from exchange.catalog.services import _load
 from exchange.errors import NotFound, ValidationFailed
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import after_commit, after_rollback, service
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS_PER_ENTRY = 10
@@ -108,16 +109,12 @@ def add_attachment(session: Session, actor: Actor, kind: EntryKind, entry_id: in
         raise ValidationFailed(fields={"file": _l("An entry can have at most %(max)s attachments.",
                                                   max=MAX_ATTACHMENTS_PER_ENTRY)})
     stored = store_upload(upload)
+    after_rollback(session, stored.discard)  # no orphan file when the row is not saved
     attachment = Attachment(entry_id=entry.id, original_name=stored.original_name, stored_name=stored.stored_name,
                             content_type=stored.content_type, size_bytes=stored.size_bytes, uploaded_by_id=actor.id)
     session.add(attachment)
-    try:
-        session.flush()
-        record(session, "attachment.added", actor.id, entry, name=stored.original_name, size=stored.size_bytes)
-        session.commit()
-    except Exception:
-        stored.discard()  # no orphan file when the row is not saved
-        raise
+    session.flush()
+    record(session, "attachment.added", actor.id, entry, name=stored.original_name, size=stored.size_bytes)
     return attachment
 
 
@@ -136,8 +133,7 @@ def remove_attachment(session: Session, actor: Actor, kind: EntryKind, entry_id:
     stored = attachment.stored_name
     session.delete(attachment)
     record(session, "attachment.removed", actor.id, entry, name=attachment.original_name)
-    session.commit()
-    delete_stored_files([stored])
+    after_commit(session, lambda: delete_stored_files([stored]))
 
 
 @service

@@ -24,9 +24,10 @@ from exchange.db import utcnow
 from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
-from exchange.policy import Action, Actor, authorize, mark_checked, service, visible_entries
+from exchange.policy import Action, Actor, authorize, mark_checked, visible_entries
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
+from exchange.unit_of_work import service
 
 log = logging.getLogger(__name__)
 
@@ -166,5 +167,4 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
         enqueue_index(session, entry)
         report.created += 1
     record(session, "entry.imported", actor.id, None, kind=kind.value, count=report.created)
-    session.commit()
     return report

@@ -34,9 +34,10 @@ from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
 from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
+from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_entries
 from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import TechnologyField
+from exchange.unit_of_work import after_commit, savepoint, service
 
 
 def kind_from_plural(plural: str) -> EntryKind:
@@ -117,7 +118,6 @@ def create_entry(session: Session, actor: Actor, kind: EntryKind, data: Mapping[
     session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action="create", to_status=EntryStatus.DRAFT))
     enqueue_index(session, entry)
     record(session, "entry.created", actor.id, entry, kind=kind.value)
-    session.commit()
     return entry
 
 
@@ -131,10 +131,7 @@ def check_entry(session: Session, actor: Actor, kind: EntryKind, data: Mapping[s
         entry = _load(session, kind, entry_id)
         authorize(actor, Action.ENTRY_EDIT, entry)
         context = Context(session, entry.organization, entry)
-    try:
-        validate(KINDS[kind], context, data, partial=False)
-    finally:
-        session.rollback()  # validation loads rows; nothing of it is kept
+    validate(KINDS[kind], context, data, partial=False)
 
 
 @service
@@ -147,7 +144,6 @@ def update_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int,
         field_spec.write(entry, value)
     enqueue_index(session, entry)
     record(session, "entry.updated", actor.id, entry, fields=sorted(f.name for f in values))
-    session.commit()
     return entry
 
 
@@ -161,8 +157,7 @@ def delete_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int)
     record(session, "entry.deleted", actor.id, entry, title=entry.title)
     enqueue_index(session, entry)  # the worker finds it gone and removes it from the index
     session.delete(entry)
-    session.commit()
-    delete_stored_files(stored)
+    after_commit(session, lambda: delete_stored_files(stored))
 
 
 @service
@@ -178,7 +173,6 @@ def change_status(session: Session, actor: Actor, kind: EntryKind | None, entry_
         raise Conflict(ILLEGAL_MESSAGES[action], code="illegal_transition")
     clean_reason = _reason(reason) if transition.needs_reason else ""
     _apply_transition(session, actor, entry, transition, clean_reason)
-    session.commit()
     return entry
 
 
@@ -206,7 +200,6 @@ def _apply_transition(session: Session, actor: Actor, entry: Entry, transition: 
         .values(**changes).execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
-        session.rollback()
         raise Conflict(ILLEGAL_MESSAGES[transition.name], code="illegal_transition")
     previous = entry.status
     session.refresh(entry)
@@ -245,9 +238,9 @@ def bulk_approve(session: Session, actor: Actor, entry_ids: list[int]) -> BulkOu
     outcome = BulkOutcome()
     for entry_id in dict.fromkeys(entry_ids):
         try:
-            change_status(session, actor, None, entry_id, "approve")
+            with savepoint(session):
+                change_status(session, actor, None, entry_id, "approve")
         except DomainError as error:
-            session.rollback()
             outcome.failed[entry_id] = str(error.message)
         else:
             outcome.done.append(entry_id)

@@ -14,6 +14,7 @@ from exchange.catalog.services import change_status, create_entry
 from exchange.notifications.models import OutboxMessage
 from exchange.db import utcnow
 from exchange.orgs.models import Organization
+from exchange.unit_of_work import unit_of_work
 
 # The transitions that bring a new draft to each demo state, and who makes them.
 PATHS: dict[str, list[tuple[str, str]]] = {
@@ -109,10 +110,10 @@ def load_demo_entries(session: Session, seed_dir: Path) -> int:
             created += _load_entry(session, lookup, kind, item)
     # Demo people have no mailboxes, so their mail is marked as handled; the search index is
     # rebuilt in one go by the caller instead of message by message.
-    session.execute(sa.update(OutboxMessage).where(OutboxMessage.created_at >= started,
-                                                   OutboxMessage.processed_at.is_(None))
-                    .values(processed_at=utcnow(), last_error="demo data: not sent"))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(sa.update(OutboxMessage).where(OutboxMessage.created_at >= started,
+                                                       OutboxMessage.processed_at.is_(None))
+                        .values(processed_at=utcnow(), last_error="demo data: not sent"))
     return created
 
 

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from exchange.db import utcnow
 from exchange.notifications.models import Notification
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import service
 
 
 @service
@@ -29,4 +30,3 @@ def mark_all_read(session: Session, actor: Actor) -> None:
     authorize(actor, Action.ACCOUNT_MANAGE_OWN)
     session.execute(sa.update(Notification).where(Notification.user_id == actor.id,
                                                    Notification.read_at.is_(None)).values(read_at=utcnow()))
-    session.commit()

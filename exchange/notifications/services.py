@@ -12,15 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from exchange.db import utcnow
 from exchange.notifications.models import OutboxMessage
+from exchange.unit_of_work import after_commit, unit_of_work, unit_of_work_running
 
 log = logging.getLogger("exchange.worker")
 
 MAIL_TOPIC = "mail"
 MAX_ATTEMPTS = 8
+WAKE_KEY = "outbox_worker_wake"  # app.extensions: the in-process worker's wake-up call
 
 
 def enqueue_mail(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
@@ -59,25 +61,25 @@ def drain_outbox(session: Session, batch_size: int = 50) -> int:
     the same message; a failure is retried later with exponential backoff.
     """
     now = utcnow()
-    messages = session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now,
-               OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMessage.id)
-        .limit(batch_size)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for message in messages:
-        message.attempts += 1
-        try:
-            HANDLERS[message.topic](message.payload)
-        except Exception as error:  # any failure of a handler is retried, never lost
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            message.available_at = utcnow() + timedelta(seconds=2 ** message.attempts)
-            log.warning("outbox message %s failed (attempt %s): %s", message.id, message.attempts, error)
-        else:
-            message.processed_at = utcnow()
-    session.commit()
+    with unit_of_work(session):
+        messages = session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now,
+                   OutboxMessage.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxMessage.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in messages:
+            message.attempts += 1
+            try:
+                HANDLERS[message.topic](message.payload)
+            except Exception as error:  # any failure of a handler is retried, never lost
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                message.available_at = utcnow() + timedelta(seconds=2 ** message.attempts)
+                log.warning("outbox message %s failed (attempt %s): %s", message.id, message.attempts, error)
+            else:
+                message.processed_at = utcnow()
     return len(messages)
 
 
@@ -92,13 +94,14 @@ def run_periodic_jobs(session: Session, last_runs: dict[str, float]) -> None:
             continue
         last_runs[name] = now
         try:
-            job(session)
+            job(session)  # in units of work of its own, rolled back on failure
         except Exception:  # the next round tries again; a failing job never stops the outbox
-            session.rollback()
             log.exception("periodic job %s failed", name)
 
 
-def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0,
+               wake: threading.Event | None = None) -> None:
+    """Drain the outbox until stopped; when idle, wait `idle_seconds` or until woken (`wake_worker`)."""
     from exchange.extensions import db
 
     log.info("worker started")
@@ -111,17 +114,39 @@ def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0) -> 
                 log.exception("outbox drain failed")
                 handled = 0
             run_periodic_jobs(db.session, last_runs)
-        if not handled:
+        if handled:
+            continue
+        if wake is None:
             stop.wait(idle_seconds)
+        else:
+            wake.wait(idle_seconds)
+            wake.clear()  # before the next drain, which sees every commit that woke it
     log.info("worker stopped")
 
 
 def start_background_worker(app: Flask, idle_seconds: float = 0.2) -> threading.Event:
     # A short idle keeps an approval searchable well within a second; an idle poll is one cheap query.
     stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(app, stop, idle_seconds), name="outbox-worker", daemon=True)
+    wake = app.extensions[WAKE_KEY] = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(app, stop, idle_seconds, wake), name="outbox-worker",
+                              daemon=True)
     thread.start()
     return stop
+
+
+def wake_worker() -> None:
+    """The in-process worker, if this app runs one, drains the outbox now instead of after its idle wait."""
+    wake = current_app.extensions.get(WAKE_KEY)
+    if wake is not None:
+        wake.set()
+
+
+@sa.event.listens_for(OutboxMessage, "after_insert")
+def _wake_worker_after_commit(mapper: Any, connection: Any, message: OutboxMessage) -> None:
+    # Every outbox row, whoever stages it: the worker runs it as soon as it is committed.
+    session = object_session(message)
+    if session is not None and unit_of_work_running(session):
+        after_commit(session, wake_worker)
 
 
 def notify(session: Session, user_id: int, subject: Callable[[], str], body: Callable[[], str], link: str) -> None:

@@ -39,8 +39,9 @@ from exchange.orgs.models import (
     OrganizationStatus,
 )
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_organizations
+from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_organizations
 from exchange.taxonomy.models import District, Region
+from exchange.unit_of_work import service
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,6 @@ def register_organization(session: Session, actor: Actor,
         "administrators of %(region)s. You can log in with this e-mail address meanwhile.",
         name=name, region=region.name))
     record(session, "organization.registered", owner.id, organization, region=region.code, kind=kind.value)
-    session.commit()
     return organization
 
 
@@ -174,7 +174,6 @@ def _tell_existing_account_holder(session: Session, email: str) -> None:
         "e-mail address, which already has an account. If it was you, log in instead, or reset your "
         "password if you have forgotten it. Otherwise you can ignore this message."))
     record(session, "organization.registration_email_taken", None, None, email=email)
-    session.commit()
 
 
 def _load(session: Session, organization_id: int) -> Organization:
@@ -276,12 +275,10 @@ def _decide(session: Session, actor: Actor, organization: Organization, status: 
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        session.rollback()
         raise Conflict(_l("This organisation has already been reviewed."), code="already_reviewed")
     session.refresh(organization)
     record(session, f"organization.{status.value}", actor.id, organization, reason=reason)
     _notify_members(session, organization)
-    session.commit()
     return organization
 
 
@@ -345,7 +342,6 @@ def update_organization(session: Session, actor: Actor, organization_id: int,
     if resubmitted:
         organization.status = OrganizationStatus.PENDING
     record(session, "organization.resubmitted" if resubmitted else "organization.updated", actor.id, organization)
-    session.commit()
     return organization
 
 
@@ -368,7 +364,6 @@ def invite_member(session: Session, actor: Actor, organization_id: int, email: s
         "Open this link within seven days to create your account:\n%(link)s",
         inviter=getattr(actor, "display_name", ""), name=organization.name, link=link))
     record(session, "organization.member_invited", actor.id, organization, email=address)
-    session.commit()
     return invitation
 
 
@@ -396,5 +391,4 @@ def accept_invitation(session: Session, actor: Actor, secret: str, display_name:
     session.add(user)
     session.flush()
     record(session, "organization.member_joined", user.id, organization)
-    session.commit()
     return user

@@ -17,12 +17,13 @@ from exchange.catalog.models import Entry, EntryKind, EntryMode
 from exchange.errors import ValidationFailed
 from exchange.notifications.models import OutboxMessage
 from exchange.pagination import MAX_PER_PAGE
-from exchange.policy import Actor, mark_checked, service, visible_entries
+from exchange.policy import Actor, mark_checked, visible_entries
 from exchange.search import text
 from exchange.search.documents import FACETS, Hit, SearchQuery, SearchResult, build_document, document_id, viewer_labels
 from exchange.search.embedded import EmbeddedBackend
 from exchange.search.meili import MeiliBackend, SearchUnavailable
 from exchange.taxonomy.models import TechnologyField
+from exchange.unit_of_work import service
 
 log = logging.getLogger(__name__)
 

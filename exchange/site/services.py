@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from exchange.catalog.models import Entry, EntryKind, EntryStatus
 from exchange.orgs.models import Organization, OrganizationKind, OrganizationStatus
-from exchange.policy import Actor, mark_checked, service
+from exchange.policy import Actor, mark_checked
 from exchange.taxonomy.models import Region
 from exchange.taxonomy.services import list_regions
+from exchange.unit_of_work import service
 
 
 @dataclass

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from exchange.taxonomy.models import District, Region, TechnologyField
+from exchange.unit_of_work import unit_of_work
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
@@ -17,22 +18,22 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> None:
     """Insert or update regions, districts and technology fields from seed/ (idempotent)."""
     regions = json.loads((seed_dir / "regions.json").read_text(encoding="utf-8"))
     fields = json.loads((seed_dir / "fields.json").read_text(encoding="utf-8"))
-    existing_districts = {(d.region_code, d.name_zh): d for d in session.scalars(sa.select(District))}
-    for region_position, item in enumerate(regions):
-        region = session.get(Region, item["code"]) or Region(code=item["code"])
-        region.gb_code, region.name_zh, region.name_en = item["gb_code"], item["name_zh"], item["name_en"]
-        region.position = region_position
-        session.add(region)
-        for position, district_item in enumerate(item["districts"]):
-            key = (item["code"], district_item["name_zh"])
-            district = existing_districts.get(key) or District(region_code=item["code"], name_zh=key[1])
-            district.name_en = district_item["name_en"]
-            district.position = position
-            session.add(district)
-    session.flush()
-    for position, item in enumerate(fields):
-        _upsert_field(session, item, None, position)
-    session.commit()
+    with unit_of_work(session):
+        existing_districts = {(d.region_code, d.name_zh): d for d in session.scalars(sa.select(District))}
+        for region_position, item in enumerate(regions):
+            region = session.get(Region, item["code"]) or Region(code=item["code"])
+            region.gb_code, region.name_zh, region.name_en = item["gb_code"], item["name_zh"], item["name_en"]
+            region.position = region_position
+            session.add(region)
+            for position, district_item in enumerate(item["districts"]):
+                key = (item["code"], district_item["name_zh"])
+                district = existing_districts.get(key) or District(region_code=item["code"], name_zh=key[1])
+                district.name_en = district_item["name_en"]
+                district.position = position
+                session.add(district)
+        session.flush()
+        for position, item in enumerate(fields):
+            _upsert_field(session, item, None, position)
 
 
 def _upsert_field(session: Session, item: dict[str, Any], parent_code: str | None, position: int) -> None:

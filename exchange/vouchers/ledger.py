@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from exchange.db import utcnow
+from exchange.unit_of_work import begin_immediate
 from exchange.vouchers.models import (
     AccountKind,
     LedgerAccount,
@@ -34,17 +35,14 @@ class Overdrawn(Exception):
 
 
 def begin_money_transaction(session: Session) -> None:
-    """Start the transaction a money-moving service runs in.
+    """Start the transaction a money-moving service runs in, first thing in its unit of work.
 
     On SQLite, BEGIN IMMEDIATE takes the write lock before anything is read, so the balances a
     service reads are still true when it writes; a read snapshot taken earlier (loading the
     user of the request) is ended first. PostgreSQL needs nothing: the conditional updates and
     row locks below do the work.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    session.commit()  # a money service starts with nothing staged; this only ends a read snapshot
-    session.execute(sa.text("BEGIN IMMEDIATE"))
+    begin_immediate(session)
 
 
 def account_key(kind: AccountKind, program_id: int, *, voucher_id: int | None = None,

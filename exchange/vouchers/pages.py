@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from exchange.errors import Conflict, NotFound
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest
-from exchange.policy import Action, Actor, authorize, service
+from exchange.policy import Action, Actor, authorize
+from exchange.unit_of_work import service
 from exchange.vouchers import providers, services
 from exchange.vouchers.models import (
     ApplicationStatus,

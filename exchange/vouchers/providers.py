@@ -15,7 +15,8 @@ from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
-from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_providers
+from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_providers
+from exchange.unit_of_work import service
 from exchange.vouchers.checks import choice, optional_text, reason_text, required_text
 from exchange.vouchers.models import (
     NAME_MAX_LENGTH,
@@ -79,7 +80,6 @@ def apply_as_provider(session: Session, actor: Actor, application: ProviderAppli
     provider.status, provider.applied_at, provider.reason = ProviderStatus.APPLIED, utcnow(), ""
     provider.notice_starts_at = provider.notice_ends_at = None
     record(session, "provider.applied", actor.id, organization)
-    session.commit()
     return _detail(actor, provider)
 
 
@@ -123,7 +123,6 @@ def start_notice(session: Session, actor: Actor, organization_id: int) -> Provid
     provider.notice_starts_at = utcnow()
     provider.notice_ends_at = provider.notice_starts_at + timedelta(days=notice_days())
     record(session, "provider.notice_started", actor.id, provider.organization, ends=provider.notice_ends_at.isoformat())
-    session.commit()
     return _detail(actor, provider)
 
 
@@ -147,7 +146,6 @@ def admit_provider(session: Session, actor: Actor, organization_id: int, now: da
     provider.status, provider.decided_by_id, provider.decided_at, provider.reason = (
         ProviderStatus.ADMITTED, actor.id, now, "")
     record(session, "provider.admitted", actor.id, provider.organization)
-    session.commit()
     return _detail(actor, provider)
 
 
@@ -158,7 +156,6 @@ def reject_provider(session: Session, actor: Actor, organization_id: int, reason
     provider.status, provider.decided_by_id, provider.decided_at, provider.reason = (
         ProviderStatus.REJECTED, actor.id, utcnow(), text)
     record(session, "provider.rejected", actor.id, provider.organization, reason=text)
-    session.commit()
     return _detail(actor, provider)
 
 
@@ -170,7 +167,6 @@ def suspend_provider(session: Session, actor: Actor, organization_id: int, reaso
     provider.status, provider.decided_by_id, provider.decided_at, provider.reason = (
         ProviderStatus.SUSPENDED, actor.id, utcnow(), text)
     record(session, "provider.suspended", actor.id, provider.organization, reason=text)
-    session.commit()
     return _detail(actor, provider)
 
 
@@ -186,7 +182,6 @@ def object_to_provider(session: Session, actor: Actor, organization_id: int, tex
     session.add(objection)
     session.flush()
     record(session, "provider.objection", actor.id, provider.organization, objection=objection.id)
-    session.commit()
     return objection
 
 
@@ -201,7 +196,6 @@ def dismiss_objection(session: Session, actor: Actor, objection_id: int, reason:
         raise Conflict(_l("This objection has already been dismissed."), code="objection_dismissed")
     objection.dismissed_at, objection.dismissed_by_id, objection.dismissal_reason = utcnow(), actor.id, text
     record(session, "provider.objection_dismissed", actor.id, objection, reason=text)
-    session.commit()
     return objection
 
 
@@ -284,7 +278,6 @@ def add_product(session: Session, actor: Actor, organization_id: int, changes: P
     session.add(product)
     session.flush()
     record(session, "provider.product_added", actor.id, product, fee_fen=fee)
-    session.commit()
     return product
 
 
@@ -297,7 +290,6 @@ def update_product(session: Session, actor: Actor, product_id: int, changes: Pro
     product.name, product.category, product.fee_fen, product.description = _clean_product(changes)
     product.is_active = changes.is_active
     record(session, "provider.product_changed", actor.id, product, fee_fen=product.fee_fen)
-    session.commit()
     return product
 
 

@@ -25,13 +25,13 @@ from exchange.policy import (
     Actor,
     authorize,
     mark_checked,
-    service,
     visible_holdings,
     visible_programs,
     visible_redemptions,
     visible_settlements,
 )
 from exchange.taxonomy.models import Region
+from exchange.unit_of_work import after_rollback, savepoint, service, unit_of_work
 from exchange.vouchers import ledger
 from exchange.vouchers.checks import (
     choice,
@@ -148,7 +148,6 @@ def create_program(session: Session, actor: Actor, rules: ProgramRules) -> Vouch
     session.add(program)
     session.flush()
     record(session, "program.created", actor.id, program, budget_fen=program.budget_fen)
-    session.commit()
     return program
 
 
@@ -173,7 +172,6 @@ def update_program(session: Session, actor: Actor, program_id: int, rules: Progr
     for name, value in _validate_rules(session, rules).items():
         setattr(program, name, value)
     record(session, "program.changed", actor.id, program)
-    session.commit()
     return program
 
 
@@ -193,7 +191,6 @@ def open_program(session: Session, actor: Actor, program_id: int) -> VoucherProg
         program.opened_at = utcnow()
     program.status, program.closed_at = ProgramStatus.OPEN, None
     record(session, "program.opened", actor.id, program)
-    session.commit()
     return program
 
 
@@ -206,7 +203,6 @@ def close_program(session: Session, actor: Actor, program_id: int) -> VoucherPro
         raise Conflict(_l("Only an open programme can be closed."), code="program_not_open")
     program.status, program.closed_at = ProgramStatus.CLOSED, utcnow()
     record(session, "program.closed", actor.id, program)
-    session.commit()
     return program
 
 
@@ -417,7 +413,6 @@ def apply_for_voucher(session: Session, actor: Actor, request: ApplicationReques
     session.add(application)
     session.flush()
     record(session, "voucher.applied", actor.id, application, amount_fen=amount, program=program.id)
-    session.commit()
     return application
 
 
@@ -468,7 +463,6 @@ def approve_application(session: Session, actor: Actor, application_id: int) -> 
            application=application.id)
     _notify_members(session, application.organization_id, "voucher.issued", voucher)
     if not _take_allowance(session, program, application.organization_id, voucher.face_fen):
-        session.rollback()
         raise Conflict(_l("This organisation has reached its cap in this programme."), code="cap_reached")
     # The programme's budget, shared by every approval, is updated last: locked only until the commit.
     budget = ledger.account(session, AccountKind.BUDGET, program.id)
@@ -477,10 +471,8 @@ def approve_application(session: Session, actor: Actor, application_id: int) -> 
         ledger.post(session, TransactionKind.ISSUE, [Leg(budget, -voucher.face_fen), Leg(balance, voucher.face_fen)],
                     program_id=program.id, actor_id=actor.id, voucher_id=voucher.id)
     except Overdrawn:
-        session.rollback()
         raise Conflict(_l("The programme's remaining budget is smaller than this application."),
                        code="budget_exhausted") from None
-    session.commit()
     return voucher
 
 
@@ -507,7 +499,6 @@ def reject_application(session: Session, actor: Actor, application_id: int, reas
     application.rejection_reason = text
     record(session, "voucher.application_rejected", actor.id, application, reason=text)
     _notify_members(session, application.organization_id, "voucher.application_rejected", application)
-    session.commit()
     return application
 
 
@@ -655,7 +646,6 @@ def revoke_voucher(session: Session, actor: Actor, code: str, reason: str) -> Vo
     voucher.revocation_reason = text
     record(session, "voucher.revoked", actor.id, voucher, code=voucher.code, returned_fen=returned, reason=text)
     _notify_members(session, voucher.organization_id, "voucher.revoked", voucher)
-    session.commit()
     return voucher
 
 
@@ -667,14 +657,14 @@ def expire_vouchers(session: Session, now: datetime | None = None, batch_size: i
     now = now or utcnow()
     expired = 0
     while True:
-        ledger.begin_money_transaction(session)
-        vouchers = session.scalars(
-            sa.select(Voucher).where(Voucher.status == VoucherStatus.ACTIVE, Voucher.expires_at <= now)
-            .order_by(Voucher.id).limit(batch_size).with_for_update(skip_locked=True, of=Voucher)).all()
-        for voucher in vouchers:
-            returned = _end_voucher(session, voucher, TransactionKind.EXPIRE, None)
-            record(session, "voucher.expired", None, voucher, code=voucher.code, returned_fen=returned)
-        session.commit()
+        with unit_of_work(session):  # one per batch
+            ledger.begin_money_transaction(session)
+            vouchers = session.scalars(
+                sa.select(Voucher).where(Voucher.status == VoucherStatus.ACTIVE, Voucher.expires_at <= now)
+                .order_by(Voucher.id).limit(batch_size).with_for_update(skip_locked=True, of=Voucher)).all()
+            for voucher in vouchers:
+                returned = _end_voucher(session, voucher, TransactionKind.EXPIRE, None)
+                record(session, "voucher.expired", None, voucher, code=voucher.code, returned_fen=returned)
         expired += len(vouchers)
         if len(vouchers) < batch_size:
             return expired
@@ -683,17 +673,17 @@ def expire_vouchers(session: Session, now: datetime | None = None, batch_size: i
 def warn_of_expiry(session: Session, now: datetime | None = None) -> int:
     """Tell holders, once, that a voucher with value left expires within EXPIRY_WARNING_DAYS."""
     now = now or utcnow()
-    ledger.begin_money_transaction(session)  # on SQLite: write what it reads (several workers may run)
-    vouchers = session.scalars(
-        sa.select(Voucher).where(Voucher.status == VoucherStatus.ACTIVE, Voucher.expiry_warned_at.is_(None),
-                                 Voucher.expires_at > now,
-                                 Voucher.expires_at <= now + timedelta(days=EXPIRY_WARNING_DAYS))).all()
-    balances = voucher_balances(session, [voucher.id for voucher in vouchers])
-    for voucher in vouchers:
-        voucher.expiry_warned_at = now
-        if balances[voucher.id]:
-            _notify_members(session, voucher.organization_id, "voucher.expiring", voucher)
-    session.commit()
+    with unit_of_work(session):
+        ledger.begin_money_transaction(session)  # on SQLite: write what it reads (several workers may run)
+        vouchers = session.scalars(
+            sa.select(Voucher).where(Voucher.status == VoucherStatus.ACTIVE, Voucher.expiry_warned_at.is_(None),
+                                     Voucher.expires_at > now,
+                                     Voucher.expires_at <= now + timedelta(days=EXPIRY_WARNING_DAYS))).all()
+        balances = voucher_balances(session, [voucher.id for voucher in vouchers])
+        for voucher in vouchers:
+            voucher.expiry_warned_at = now
+            if balances[voucher.id]:
+                _notify_members(session, voucher.organization_id, "voucher.expiring", voucher)
     return len(vouchers)
 
 
@@ -817,12 +807,15 @@ def record_redemption(session: Session, actor: Actor, order: OrderRequest,
     if errors:
         raise ValidationFailed(fields=errors)
     assert product is not None
-    try:
+    ledger.begin_money_transaction(session)
+    if key is None:
         return _redeem(session, actor, provider, product, order, key, fingerprint)
+    try:
+        with savepoint(session):  # only a key can collide: an order without one needs no savepoint
+            return _redeem(session, actor, provider, product, order, key, fingerprint)
     except IntegrityError:
         # A concurrent request with the same key committed first (its record's unique key): answer as it did.
-        session.rollback()
-        first = _replayed(session, actor, key, fingerprint) if key is not None else None
+        first = _replayed(session, actor, key, fingerprint)
         if first is None:
             raise
         return first
@@ -830,11 +823,9 @@ def record_redemption(session: Session, actor: Actor, order: OrderRequest,
 
 def _redeem(session: Session, actor: Actor, provider: ProviderProfile, product: ServiceProduct,
             order: OrderRequest, key: str | None, fingerprint: str) -> Redemption:
-    ledger.begin_money_transaction(session)
     voucher = _usable_voucher(session, order.voucher_code)
     # Asked again under the voucher's lock: a retry that waited for the first request sees its answer.
     if key is not None and (first := _replayed(session, actor, key, fingerprint)) is not None:
-        session.rollback()
         return first
     program = voucher.program
     if program.redemption_mode is not RedemptionMode.DIRECT:
@@ -856,7 +847,6 @@ def _redeem(session: Session, actor: Actor, provider: ProviderProfile, product: 
     record(session, "voucher.redeemed", actor.id, redemption, code=voucher.code, fee_fen=redemption.fee_fen,
            covered_fen=redemption.covered_fen)
     _pay(session, actor, redemption, balance_account)
-    session.commit()
     return redemption
 
 
@@ -897,24 +887,19 @@ def submit_claim(session: Session, actor: Actor, claim: ClaimRequest, files: Seq
     assert provider is not None
     _accepting(voucher.program, provider)
     stored: list[StoredFile] = []
-    try:
-        for upload in files:
-            stored.append(store_upload(upload, field_name="files"))
-        redemption = Redemption(voucher_id=voucher.id, program_id=voucher.program_id,
-                                provider_id=provider.organization_id, payee_id=voucher.organization_id,
-                                service_description=description, fee_fen=fee, covered_fen=0, copay_fen=fee,
-                                contract_reference=reference, status=RedemptionStatus.CLAIMED, recorded_by_id=actor.id)
-        session.add(redemption)
-        session.flush()
-        session.add_all([ClaimAttachment(redemption_id=redemption.id, original_name=file.original_name,
-                                         stored_name=file.stored_name, content_type=file.content_type,
-                                         size_bytes=file.size_bytes) for file in stored])
-        record(session, "voucher.claimed", actor.id, redemption, code=voucher.code, fee_fen=fee)
-        session.commit()
-    except Exception:
-        for file in stored:
-            file.discard()  # no orphan files when the claim is not saved
-        raise
+    for upload in files:
+        stored.append(store_upload(upload, field_name="files"))
+        after_rollback(session, stored[-1].discard)  # no orphan files when the claim is not saved
+    redemption = Redemption(voucher_id=voucher.id, program_id=voucher.program_id,
+                            provider_id=provider.organization_id, payee_id=voucher.organization_id,
+                            service_description=description, fee_fen=fee, covered_fen=0, copay_fen=fee,
+                            contract_reference=reference, status=RedemptionStatus.CLAIMED, recorded_by_id=actor.id)
+    session.add(redemption)
+    session.flush()
+    session.add_all([ClaimAttachment(redemption_id=redemption.id, original_name=file.original_name,
+                                     stored_name=file.stored_name, content_type=file.content_type,
+                                     size_bytes=file.size_bytes) for file in stored])
+    record(session, "voucher.claimed", actor.id, redemption, code=voucher.code, fee_fen=fee)
     return redemption
 
 
@@ -944,7 +929,6 @@ def approve_claim(session: Session, actor: Actor, redemption_id: int) -> Redempt
     record(session, "voucher.claim_approved", actor.id, redemption, covered_fen=redemption.covered_fen)
     _notify_members(session, redemption.payee_id, "voucher.claim_approved", redemption)
     _pay(session, actor, redemption, balance_account)
-    session.commit()
     return redemption
 
 
@@ -956,7 +940,6 @@ def reject_claim(session: Session, actor: Actor, redemption_id: int, reason: str
     redemption.decided_by_id, redemption.decided_at = actor.id, utcnow()
     record(session, "voucher.claim_rejected", actor.id, redemption, reason=text)
     _notify_members(session, redemption.payee_id, "voucher.claim_rejected", redemption)
-    session.commit()
     return redemption
 
 
@@ -1058,7 +1041,6 @@ def request_settlement(session: Session, actor: Actor, program_id: int) -> Settl
     for redemption in redemptions:
         redemption.settlement_id = settlement.id
     record(session, "settlement.requested", actor.id, settlement, amount_fen=settlement.amount_fen)
-    session.commit()
     return settlement
 
 
@@ -1090,7 +1072,6 @@ def approve_settlement(session: Session, actor: Actor, settlement_id: int, payme
     settlement.payment_reference = reference
     record(session, "settlement.paid", actor.id, settlement, amount_fen=settlement.amount_fen, reference=reference)
     _notify_members(session, settlement.payee_id, "settlement.paid", settlement)
-    session.commit()
     return settlement
 
 
@@ -1105,7 +1086,6 @@ def reject_settlement(session: Session, actor: Actor, settlement_id: int, reason
     settlement.rejection_reason = text
     record(session, "settlement.rejected", actor.id, settlement, reason=text)
     _notify_members(session, settlement.payee_id, "settlement.rejected", settlement)
-    session.commit()
     return settlement
 
 

@@ -63,7 +63,6 @@ def _attempt(call: Callable[[], T]) -> T | None:
     try:
         return call()
     except (ValidationFailed, Conflict) as error:
-        db.session.rollback()
         flash(_messages(error), "error")
         return None
 
@@ -89,10 +88,8 @@ def _submit(form: ServiceForm, call: Callable[[], T]) -> T | None:
     try:
         return call()
     except ValidationFailed as error:
-        db.session.rollback()
         form.show_errors(error)
     except Conflict as error:
-        db.session.rollback()
         form.form_errors.append(str(error.message))
         form.conflicted = True  # type: ignore[attr-defined]
     return None
