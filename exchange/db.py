@@ -54,6 +54,12 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
+    """An enumeration stored as its values in a checked string column (no native enum types to migrate)."""
+    return sa.Enum(enum_class, name=name, native_enum=False, length=20,
+                   values_callable=lambda members: [m.value for m in members], validate_strings=True)
+
+
 # Labels of enumerations shown to users, registered by each feature's models (lazy gettext strings).
 ENUM_LABELS: dict[tuple[type, str], Any] = {}
 
