@@ -35,7 +35,7 @@ from flask import url_for
 
 from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Visitor
-from exchange.catalog.attachments import Upload, add_attachment
+from exchange.catalog.attachments import add_attachment
 from exchange.catalog.models import EntryKind
 from exchange.catalog.services import change_status, create_entry
 from exchange.demo.entries import PATHS
@@ -43,6 +43,7 @@ from exchange.extensions import db as extension_db
 from exchange.notifications.models import OutboxMessage
 from exchange.orgs import services as org_services
 from exchange.orgs.models import Organization
+from exchange.storage import Upload
 from exchange.vouchers import providers as voucher_providers
 from exchange.vouchers import services as voucher_services
 from exchange.vouchers.models import ProviderObjection, ProviderProfile, Voucher, VoucherProgram

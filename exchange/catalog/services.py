@@ -36,6 +36,7 @@ from exchange.orgs.models import Organization
 from exchange.pagination import Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
 from exchange.search.services import enqueue_index
+from exchange.storage import delete_stored_files
 from exchange.taxonomy.models import TechnologyField
 
 
@@ -153,8 +154,6 @@ def update_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int,
 
 @service
 def delete_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int) -> None:
-    from exchange.catalog.attachments import delete_stored_files
-
     entry = _load(session, kind, entry_id)
     authorize(actor, Action.ENTRY_DELETE, entry)
     stored = [attachment.stored_name for attachment in entry.attachments]

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from exchange.catalog import services
-from exchange.catalog.attachments import Upload, add_attachment, open_attachment, remove_attachment
+from exchange.catalog.attachments import add_attachment, open_attachment, remove_attachment
 from exchange.catalog.exports import export_entries, import_entries, read_rows, template_columns
 from exchange.catalog.forms import (
     REASON_TEMPLATES,
@@ -26,6 +26,7 @@ from exchange.downloads import stored_file_download
 from exchange.errors import ValidationFailed
 from exchange.extensions import db
 from exchange.pagination import PageRequest
+from exchange.storage import Upload
 from exchange.taxonomy.services import list_fields, list_regions
 from exchange.web import request_actor
 

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from exchange.audit.services import record
-from exchange.catalog.attachments import StoredFile, Upload, store_upload
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
@@ -31,6 +30,7 @@ from exchange.policy import (
     visible_redemptions,
     visible_settlements,
 )
+from exchange.storage import StoredFile, Upload, store_upload
 from exchange.taxonomy.models import Region
 from exchange.vouchers import ledger
 from exchange.vouchers.checks import (

@@ -10,13 +10,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from exchange.catalog.attachments import Upload, upload_dir
 from exchange.db import utcnow
 from exchange.downloads import csv_download, stored_file_download
 from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
 from exchange.extensions import db
 from exchange.forms import ServiceForm
 from exchange.pagination import PageRequest
+from exchange.storage import Upload, upload_dir
 from exchange.taxonomy.services import list_regions
 from exchange.vouchers import pages, providers, services
 from exchange.vouchers.forms import (
