@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 
 from exchange.audit.services import record
 from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntryStatus
-from exchange.catalog.services import EntryFilters, _filtered, validate, with_list_relations
+from exchange.catalog.services import EntryFilters, _filtered, stage_entry_changed, validate, with_list_relations
 from exchange.catalog.specs import KINDS, Context
 from exchange.db import utcnow
 from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
-from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
 
 log = logging.getLogger(__name__)
@@ -163,7 +162,7 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
         session.flush()
         session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action="import", to_status=EntryStatus.APPROVED,
                                reason=_("Imported from the regional library")))
-        enqueue_index(session, entry)
+        stage_entry_changed(session, entry)
         report.created += 1
     record(session, "entry.imported", actor.id, None, kind=kind.value, count=report.created)
     session.commit()
