@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import sqlalchemy as sa
-from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -21,7 +20,6 @@ from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntrySt
 from exchange.catalog.services import EntryFilters, _filtered, stage_entry_changed, validate, with_list_relations
 from exchange.catalog.specs import KINDS, Context
 from exchange.db import utcnow
-from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
@@ -47,14 +45,6 @@ def export_table(session: Session, actor: Actor, kind: EntryKind, filters: Entry
         rows.append([entry.id, entry.status.label, entry.region.name, entry.organization.name] + [
             f.display(entry) if show_private or not f.private else "" for f in fields])
     return header, rows
-
-
-def export_entries(session: Session, actor: Actor, kind: EntryKind, filters: EntryFilters, fmt: str) -> Response:
-    header, rows = export_table(session, actor, kind, filters)
-    filename = f"{kind.plural}-{utcnow():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        return csv_download(filename, header, rows)
-    return xlsx_download(filename, kind.plural, header, rows)
 
 
 # Import -----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from exchange.catalog import services
 from exchange.catalog.attachments import add_attachment, open_attachment, remove_attachment
-from exchange.catalog.exports import export_entries, import_entries, read_rows, template_columns
+from exchange.catalog.exports import export_table, import_entries, read_rows, template_columns
 from exchange.catalog.forms import (
     REASON_TEMPLATES,
     AttachmentForm,
@@ -22,7 +22,8 @@ from exchange.catalog.forms import (
 from exchange.catalog.lifecycle import TRANSITIONS
 from exchange.catalog.models import CooperationMode, EntryKind, EntryStatus, Maturity
 from exchange.catalog.specs import KINDS, Context
-from exchange.downloads import stored_file_download
+from exchange.db import utcnow
+from exchange.downloads import csv_download, stored_file_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.extensions import db
 from exchange.pagination import PageRequest
@@ -53,7 +54,11 @@ def index(kind: str) -> Any:
 def export(kind: str, fmt: str) -> Any:
     entry_kind = _kind(kind)
     filters = services.EntryFilters.from_args(request.args)
-    return export_entries(db.session, request_actor(), entry_kind, filters, fmt)
+    header, rows = export_table(db.session, request_actor(), entry_kind, filters)
+    filename = f"{entry_kind.plural}-{utcnow():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return csv_download(filename, header, rows)
+    return xlsx_download(filename, entry_kind.plural, header, rows)
 
 
 @bp.route(f"/{KIND}/new", methods=["GET", "POST"])
