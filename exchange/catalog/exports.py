@@ -136,7 +136,7 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
             values = validate(spec, Context(session, organization), _row_values(session, row, organization),
                               partial=False)
         except ValidationFailed as error:
-            report.errors[number] = {name: str(message) for name, message in error.fields.items()}
+            report.errors[number] = {name: " ".join(texts) for name, texts in error.field_messages().items()}
             continue
         staged.append((organization, values))
     if report.errors:

@@ -34,7 +34,7 @@ from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
 from exchange.notifications import outbox
 from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_entries
 from exchange.storage import delete_stored_files
 from exchange.taxonomy.models import TechnologyField
@@ -318,7 +318,7 @@ PRICE_SORTS = {"price_asc": "asc", "price_desc": "desc"}
 
 
 @dataclass(frozen=True)
-class EntryFilters:
+class EntryFilters(ListFilters):
     region: str | None = None
     district: str | None = None
     field: str | None = None
@@ -330,10 +330,6 @@ class EntryFilters:
     organization: str | None = None
     q: str | None = None
     sort: str | None = None
-
-    @classmethod
-    def from_args(cls, args: Any) -> EntryFilters:
-        return cls(**{name: (args.get(name) or None) for name in cls.__dataclass_fields__})
 
 
 def _yuan_to_fen(raw: str, name: str, errors: dict[str, Any]) -> int | None:

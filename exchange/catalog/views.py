@@ -26,6 +26,7 @@ from exchange.db import utcnow
 from exchange.downloads import csv_download, stored_file_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.extensions import db
+from exchange.forms import flash_error
 from exchange.pagination import PageRequest
 from exchange.storage import Upload
 from exchange.taxonomy.services import list_fields, list_regions
@@ -151,8 +152,7 @@ def transition(kind: str, entry_id: int, action: str) -> Any:
     try:
         entry = services.change_status(db.session, request_actor(), _kind(kind), entry_id, action, form.reason.data)
     except ValidationFailed as error:
-        flash(" ".join(str(m) for messages in error.fields.values()
-                       for m in (messages if isinstance(messages, list) else [messages])), "error")
+        flash_error(error)
         return redirect(url_for("catalog.detail", kind=kind, entry_id=entry_id))
     flash(_("Done: %(action)s — %(title)s", action=TRANSITIONS[action].label, title=entry.title), "success")
     if action in ("approve", "reject"):
@@ -169,7 +169,7 @@ def upload(kind: str, entry_id: int) -> Any:
             add_attachment(db.session, request_actor(), _kind(kind), entry_id,
                            Upload(form.file.data.filename or "", form.file.data.stream))
         except ValidationFailed as error:
-            flash(" ".join(str(m) for m in error.fields.values()), "error")
+            flash_error(error)
         else:
             flash(_("The attachment has been added."), "success")
     else:

@@ -38,7 +38,7 @@ from exchange.orgs.models import (
     OrganizationKind,
     OrganizationStatus,
 )
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, service, visible_organizations
 from exchange.taxonomy.models import District, Region
 
@@ -58,7 +58,7 @@ class OrganizationApplication:
 
 
 @dataclass(frozen=True)
-class OrganizationFilters:
+class OrganizationFilters(ListFilters):
     region: str | None = None
     kind: str | None = None
     status: str | None = None

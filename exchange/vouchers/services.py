@@ -18,7 +18,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import (
     Action,
     Actor,
@@ -218,7 +218,7 @@ def get_program(session: Session, actor: Actor, program_id: int) -> VoucherProgr
 
 
 @dataclass(frozen=True)
-class ProgramFilters:
+class ProgramFilters(ListFilters):
     region: str | None = None
     status: str | None = None
 
@@ -519,7 +519,7 @@ def get_application(session: Session, actor: Actor, application_id: int) -> Vouc
 
 
 @dataclass(frozen=True)
-class QueueFilters:
+class QueueFilters(ListFilters):
     program: int | None = None
     status: str | None = None
 
@@ -978,7 +978,7 @@ def claim_attachment(session: Session, actor: Actor, redemption_id: int, attachm
 
 
 @dataclass(frozen=True)
-class RedemptionFilters:
+class RedemptionFilters(ListFilters):
     program: int | None = None
     status: str | None = None
     unsettled: bool = False
