@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +18,22 @@ NAMING_CONVENTION = {
 }
 
 
+class Clock:
+    """The app's one source of the time. Tests stop it and move it on (the `clock` fixture) instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.stopped_at: datetime | None = None
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return (self.stopped_at or datetime.now(timezone.utc)) + self.offset
+
+
+clock = Clock()
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
