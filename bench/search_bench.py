@@ -57,7 +57,8 @@ from exchange.catalog.services import change_status  # noqa: E402
 from exchange.cli import worker_command  # noqa: E402
 from exchange.extensions import db  # noqa: E402
 from exchange.models import metadata as schema  # noqa: E402
-from exchange.notifications.services import drain_outbox, run_worker, start_background_worker  # noqa: E402
+from exchange.notifications.outbox import drain  # noqa: E402
+from exchange.notifications.services import run_worker, start_background_worker  # noqa: E402
 from exchange.orgs.models import Organization  # noqa: E402
 from exchange.search import services, text  # noqa: E402
 from exchange.search.documents import FACETS, PUBLIC, SORTS, SearchQuery, build_document  # noqa: E402
@@ -834,7 +835,7 @@ def start_worker_like_cli(app: Flask) -> WorkerStart:
         start = time.perf_counter()
         services.prepare_engine()
         unchanged_seconds = time.perf_counter() - start
-        while drain_outbox(db.session):
+        while drain(db.session):
             pass
     return WorkerStart(new_words, changed_seconds, unchanged_seconds)
 

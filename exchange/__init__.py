@@ -55,9 +55,14 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     for blueprint in (site_bp, accounts_bp, orgs_bp, catalog_bp, notifications_bp, search_bp, vouchers_bp):
         app.register_blueprint(blueprint)
 
-    from exchange.search.services import init_search
+    from exchange.notifications import outbox
+    from exchange.notifications.services import deliver_mail
+    from exchange.search.services import index_from_outbox, init_search
     from exchange.vouchers import init_vouchers
 
+    # What the worker does with each topic of the outbox, every one of them here.
+    outbox.register(app, outbox.MAIL, deliver_mail)
+    outbox.register(app, outbox.ENTRY_CHANGED, index_from_outbox)
     init_search(app)
     init_vouchers(app)
 

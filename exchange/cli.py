@@ -16,8 +16,7 @@ from exchange.extensions import db
 
 
 def _fail(error: DomainError) -> None:
-    details = "; ".join(f"{name}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}"
-                        for name, msgs in error.fields.items())
+    details = "; ".join(f"{name}: {' '.join(texts)}" for name, texts in error.field_messages().items())
     raise click.ClickException(f"{error.message} {details}".strip())
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +18,22 @@ NAMING_CONVENTION = {
 }
 
 
+class Clock:
+    """The app's one source of the time. Tests stop it and move it on (the `clock` fixture) instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.stopped_at: datetime | None = None
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return (self.stopped_at or datetime.now(timezone.utc)) + self.offset
+
+
+clock = Clock()
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,6 +66,12 @@ class TimestampMixin:
     # Callables, so each row gets its own time rather than the import time.
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
+    """An enumeration stored as its values in a checked string column (no native enum types to migrate)."""
+    return sa.Enum(enum_class, name=name, native_enum=False, length=20,
+                   values_callable=lambda members: [m.value for m in members], validate_strings=True)
 
 
 # Labels of enumerations shown to users, registered by each feature's models (lazy gettext strings).

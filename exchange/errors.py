@@ -19,10 +19,18 @@ class DomainError(Exception):
         self.fields = dict(fields or {})
         super().__init__(str(self.code))
 
+    def field_messages(self) -> dict[str, list[str]]:
+        """Each field's messages, as text in the user's language."""
+        return {name: [str(m) for m in _as_list(msgs)] for name, msgs in self.fields.items()}
+
+    def messages(self) -> list[str]:
+        """Every message as text, field by field; the general message when no field has one."""
+        return [text for texts in self.field_messages().values() for text in texts] or [str(self.message)]
+
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": str(self.message)}
         if self.fields:
-            body["fields"] = {name: [str(m) for m in _as_list(msgs)] for name, msgs in self.fields.items()}
+            body["fields"] = self.field_messages()
         return {"error": body}
 
 

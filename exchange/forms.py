@@ -1,9 +1,15 @@
-"""The bridge from service validation errors back to the fields of a WTForms form."""
+"""The bridge from service errors back to the page: beside the fields of a WTForms form, or flashed."""
 from __future__ import annotations
 
+from flask import flash
 from flask_wtf import FlaskForm
 
-from exchange.errors import ValidationFailed
+from exchange.errors import DomainError, ValidationFailed
+
+
+def flash_error(error: DomainError) -> None:
+    """A refusal of a button or a form without fields of its own, said above the next page in one line."""
+    flash(" ".join(error.messages()), "error")
 
 
 class ServiceForm(FlaskForm):
@@ -17,9 +23,8 @@ class ServiceForm(FlaskForm):
         """
         if not error.fields:
             self.form_errors.append(str(error.message))
-        for name, messages in error.fields.items():
+        for name, texts in error.field_messages().items():
             field = getattr(self, self.field_aliases.get(name, name), None)
-            texts = [str(m) for m in (messages if isinstance(messages, (list, tuple)) else [messages])]
             if field is not None and hasattr(field, "errors"):
                 if beside_others or not field.errors:
                     field.errors = [*field.errors, *texts]

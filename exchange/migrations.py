@@ -1,10 +1,13 @@
 """Alembic, driven with the app's own database settings (migrations/ at the top level)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 
-from exchange import PROJECT_ROOT
+# alembic.ini and migrations/ sit beside the package (not imported from exchange: create_app imports this module).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config() -> Config:

@@ -1,8 +1,10 @@
-"""Pages of query results: two queries per page (count and rows), whatever its size."""
+"""Lists: the filters and the page asked for in a query string, and pages of query results (two queries per
+page, count and rows, whatever its size)."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -86,3 +88,28 @@ def paginate(session: Session, statement: sa.Select[tuple[T]], request: PageRequ
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())) or 0
     items = list(session.scalars(statement.limit(request.per_page).offset(request.offset)))
     return Page(items=items, total=total, request=request)
+
+
+def optional_id(value: str | None) -> int | None:
+    """An id typed or chosen by the user; what is not one is no id."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+class ListFilters:
+    """The filters of a list, as a dataclass whose fields are named as the query parameters."""
+
+    @classmethod
+    def from_args(cls, args: Any, *names: str) -> Self:
+        """Read the filters named (every field by default) from a query string; a blank value is no filter.
+        Text stays as given, for the service to check and refuse with a clear message; an id that is not
+        a whole number filters nothing."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if names and field.name not in names:
+                continue
+            raw = args.get(field.name) or None
+            if field.type == "int | None":
+                values[field.name] = optional_id(raw)
+            elif field.type == "str | None":
+                values[field.name] = raw
+        return cls(**values)

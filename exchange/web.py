@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from exchange.db import utcnow
 from exchange.errors import DomainError, error_for_status
 
 log = logging.getLogger("exchange")
@@ -133,7 +134,7 @@ def init_sessions(app: Flask) -> None:
         login_at = session.get("login_at")
         if login_at is None or (is_api_request() and request.headers.get("Authorization")):
             return
-        age = datetime.now(timezone.utc).timestamp() - float(login_at)
+        age = utcnow().timestamp() - float(login_at)
         if age > app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds():
             logout_user()
             session.clear()
@@ -153,7 +154,7 @@ def init_sessions(app: Flask) -> None:
 
 
 def mark_logged_in() -> None:
-    session["login_at"] = datetime.now(timezone.utc).timestamp()
+    session["login_at"] = utcnow().timestamp()
 
 
 def init_templates(app: Flask) -> None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous.timed import TimestampSigner
 
 from exchange import create_app
+from exchange.db import Clock
+from exchange.db import clock as app_clock
 from exchange.extensions import db as extension_db
 from exchange.models import metadata
 from exchange.taxonomy.services import load_reference_data
@@ -212,3 +216,13 @@ def _uploads_in_tmp(app_overrides: dict[str, Any], tmp_path: Any) -> None:
     """Attachments of a test land in its own temporary folder."""
     app_overrides.setdefault("UPLOAD_DIR", str(tmp_path / "uploads"))
     app_overrides.setdefault("SEARCH_INDEX_PATH", str(tmp_path / "search.sqlite"))
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The app's clock, stopped (a slow machine takes no time) and moved on instead of sleeping:
+    `clock.offset += timedelta(...)`. The time that signs and checks session cookies moves with it."""
+    monkeypatch.setattr(app_clock, "stopped_at", datetime.now(timezone.utc))
+    monkeypatch.setattr(app_clock, "offset", timedelta(0))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(app_clock.now().timestamp()))
+    return app_clock

@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import Base, TimestampMixin, utcnow
-from exchange.orgs.models import OrganizationKind, _enum_column
+from exchange.db import Base, TimestampMixin, enum_column, utcnow
+from exchange.orgs.models import OrganizationKind
 
 if TYPE_CHECKING:
     from exchange.orgs.models import Organization
@@ -64,7 +64,7 @@ class User(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX_LENGTH), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(DISPLAY_NAME_MAX_LENGTH))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(_enum_column(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     is_org_owner: Mapped[bool] = mapped_column(default=False)

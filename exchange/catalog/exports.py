@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import sqlalchemy as sa
-from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -18,14 +17,19 @@ from sqlalchemy.orm import Session
 
 from exchange.audit.services import record
 from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntryStatus
-from exchange.catalog.services import EntryFilters, _filtered, entry_view, validate, with_list_relations
+from exchange.catalog.services import (
+    EntryFilters,
+    _filtered,
+    entry_view,
+    stage_entry_changed,
+    validate,
+    with_list_relations,
+)
 from exchange.catalog.specs import KINDS, Context
 from exchange.db import utcnow
-from exchange.downloads import csv_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.orgs.models import Organization, OrganizationStatus
 from exchange.policy import Action, Actor, authorize, mark_checked, visible_entries
-from exchange.search.services import enqueue_index
 from exchange.taxonomy.models import District
 from exchange.unit_of_work import service
 
@@ -49,14 +53,6 @@ def export_table(session: Session, actor: Actor, kind: EntryKind, filters: Entry
         rows.append([entry.id, entry.status.label, entry.region.name, entry.organization.name] + [
             f.display(entry) if f.name in shown else "" for f in fields])
     return header, rows
-
-
-def export_entries(session: Session, actor: Actor, kind: EntryKind, filters: EntryFilters, fmt: str) -> Response:
-    header, rows = export_table(session, actor, kind, filters)
-    filename = f"{kind.plural}-{utcnow():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        return csv_download(filename, header, rows)
-    return xlsx_download(filename, kind.plural, header, rows)
 
 
 # Import -----------------------------------------------------------------------------------------
@@ -148,7 +144,7 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
             values = validate(spec, Context(session, organization), _row_values(session, row, organization),
                               partial=False)
         except ValidationFailed as error:
-            report.errors[number] = {name: str(message) for name, message in error.fields.items()}
+            report.errors[number] = {name: " ".join(texts) for name, texts in error.field_messages().items()}
             continue
         staged.append((organization, values))
     if report.errors:
@@ -164,7 +160,7 @@ def import_entries(session: Session, actor: Actor, kind: EntryKind, rows: Iterab
         session.flush()
         session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action="import", to_status=EntryStatus.APPROVED,
                                reason=_("Imported from the regional library")))
-        enqueue_index(session, entry)
+        stage_entry_changed(session, entry)
         report.created += 1
     record(session, "entry.imported", actor.id, None, kind=kind.value, count=report.created)
     return report

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, utcnow
-from exchange.orgs.models import Organization, OrganizationKind, _enum_column
+from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, enum_column, utcnow
+from exchange.orgs.models import Organization, OrganizationKind
 from exchange.taxonomy.models import District, Region, TechnologyField
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ class Entry(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[EntryKind] = mapped_column(_enum_column(EntryKind, "entry_kind"))
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "entry_kind"))
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"), index=True)
@@ -175,7 +175,7 @@ class Entry(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(sa.String(TITLE_MAX_LENGTH))
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    status: Mapped[EntryStatus] = mapped_column(_enum_column(EntryStatus, "entry_status"),
+    status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus, "entry_status"),
                                                 default=EntryStatus.DRAFT)
     rejection_reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -211,7 +211,7 @@ class EntryMode(Base):
     __tablename__ = "entry_modes"
 
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
-    mode: Mapped[CooperationMode] = mapped_column(_enum_column(CooperationMode, "cooperation_mode"),
+    mode: Mapped[CooperationMode] = mapped_column(enum_column(CooperationMode, "cooperation_mode"),
                                                   primary_key=True)
 
 
@@ -220,10 +220,10 @@ class Achievement(Entry):
     __mapper_args__ = {"polymorphic_identity": EntryKind.ACHIEVEMENT}
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
-    maturity: Mapped[Maturity] = mapped_column(_enum_column(Maturity, "maturity"), index=True)
+    maturity: Mapped[Maturity] = mapped_column(enum_column(Maturity, "maturity"), index=True)
     trl: Mapped[int | None]
-    ip_type: Mapped[IpType] = mapped_column(_enum_column(IpType, "ip_type"), default=IpType.NONE)
-    ip_status: Mapped[IpStatus] = mapped_column(_enum_column(IpStatus, "ip_status"), default=IpStatus.NONE)
+    ip_type: Mapped[IpType] = mapped_column(enum_column(IpType, "ip_type"), default=IpType.NONE)
+    ip_status: Mapped[IpStatus] = mapped_column(enum_column(IpStatus, "ip_status"), default=IpStatus.NONE)
     patents: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     price_fen: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)  # None: 面议
     application_scenarios: Mapped[str] = mapped_column(sa.Text, default="")
@@ -237,7 +237,7 @@ class Need(Entry):
     budget_min_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
     budget_max_fen: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)  # both None: 面议
     deadline: Mapped[date]
-    required_maturity: Mapped[Maturity] = mapped_column(_enum_column(Maturity, "maturity"))
+    required_maturity: Mapped[Maturity] = mapped_column(enum_column(Maturity, "maturity"))
 
 
 class PrivateContactMixin:
@@ -252,7 +252,7 @@ class Expert(PrivateContactMixin, Entry):
     __mapper_args__ = {"polymorphic_identity": EntryKind.EXPERT}
 
     id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
-    title_rank: Mapped[TitleRank] = mapped_column(_enum_column(TitleRank, "title_rank"))
+    title_rank: Mapped[TitleRank] = mapped_column(enum_column(TitleRank, "title_rank"))
     position: Mapped[str] = mapped_column(sa.String(100), default="")
     other_fields: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     available_for_consulting: Mapped[bool] = mapped_column(default=False)
@@ -268,9 +268,9 @@ class Talent(PrivateContactMixin, Entry):
     person_name: Mapped[str] = mapped_column(sa.String(100))
     is_team: Mapped[bool] = mapped_column(default=False)
     skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    education: Mapped[Education] = mapped_column(_enum_column(Education, "education"))
+    education: Mapped[Education] = mapped_column(enum_column(Education, "education"))
     experience_years: Mapped[int] = mapped_column(default=0)
-    wanted_region: Mapped[WantedRegion] = mapped_column(_enum_column(WantedRegion, "wanted_region"),
+    wanted_region: Mapped[WantedRegion] = mapped_column(enum_column(WantedRegion, "wanted_region"),
                                                         default=WantedRegion.ANY)
     wanted_role: Mapped[str] = mapped_column(sa.String(100), default="")
 
@@ -297,7 +297,7 @@ class Project(Entry):
     budget_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
     start_date: Mapped[date]
     end_date: Mapped[date]
-    project_status: Mapped[ProjectStatus] = mapped_column(_enum_column(ProjectStatus, "project_status"))
+    project_status: Mapped[ProjectStatus] = mapped_column(enum_column(ProjectStatus, "project_status"))
 
     partners: Mapped[list[Organization]] = relationship(secondary=project_partners, order_by=Organization.name)
     outcomes: Mapped[list[Achievement]] = relationship(secondary=project_outcomes,
@@ -323,8 +323,8 @@ class EntryEvent(Base):
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(sa.String(20))
-    from_status: Mapped[EntryStatus | None] = mapped_column(_enum_column(EntryStatus, "entry_status"))
-    to_status: Mapped[EntryStatus] = mapped_column(_enum_column(EntryStatus, "entry_status"))
+    from_status: Mapped[EntryStatus | None] = mapped_column(enum_column(EntryStatus, "entry_status"))
+    to_status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus, "entry_status"))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     # What the entry said when it was submitted, so that a reviewer sees what changed.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -31,11 +31,12 @@ from exchange.catalog.models import (
 from exchange.catalog.specs import KINDS, Context, FieldSpec, Invalid, KindSpec
 from exchange.db import utcnow
 from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
+from exchange.notifications import outbox
 from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_entries
-from exchange.search.services import enqueue_index
+from exchange.storage import delete_stored_files
 from exchange.taxonomy.models import TechnologyField
 from exchange.unit_of_work import after_commit, savepoint, service
 
@@ -80,6 +81,11 @@ def _load(session: Session, kind: EntryKind | None, entry_id: int) -> Entry:
     return entry
 
 
+def stage_entry_changed(session: Session, entry: Entry) -> None:
+    """Tell the worker, after the commit, that the entry changed (search re-reads it, or drops it when gone)."""
+    outbox.stage(session, outbox.ENTRY_CHANGED, {"kind": entry.kind.value, "entry_id": entry.id})
+
+
 def _authorize_writing(session: Session, actor: Actor, kind: EntryKind) -> Organization:
     organization = session.get(Organization, actor.organization_id) if actor.organization_id else None
     authorize(actor, Action.ENTRY_CREATE, (organization, kind) if organization else None)
@@ -116,7 +122,7 @@ def create_entry(session: Session, actor: Actor, kind: EntryKind, data: Mapping[
     session.add(entry)
     session.flush()
     session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action="create", to_status=EntryStatus.DRAFT))
-    enqueue_index(session, entry)
+    stage_entry_changed(session, entry)
     record(session, "entry.created", actor.id, entry, kind=kind.value)
     return entry
 
@@ -142,20 +148,18 @@ def update_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int,
     values = validate(KINDS[kind], Context(session, entry.organization, entry), data, partial=True)
     for field_spec, value in values.items():
         field_spec.write(entry, value)
-    enqueue_index(session, entry)
+    stage_entry_changed(session, entry)
     record(session, "entry.updated", actor.id, entry, fields=sorted(f.name for f in values))
     return entry
 
 
 @service
 def delete_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int) -> None:
-    from exchange.catalog.attachments import delete_stored_files
-
     entry = _load(session, kind, entry_id)
     authorize(actor, Action.ENTRY_DELETE, entry)
     stored = [attachment.stored_name for attachment in entry.attachments]
     record(session, "entry.deleted", actor.id, entry, title=entry.title)
-    enqueue_index(session, entry)  # the worker finds it gone and removes it from the index
+    stage_entry_changed(session, entry)  # the worker finds it gone and removes it from the index
     session.delete(entry)
     after_commit(session, lambda: delete_stored_files(stored))
 
@@ -206,7 +210,7 @@ def _apply_transition(session: Session, actor: Actor, entry: Entry, transition: 
     session.add(EntryEvent(entry_id=entry.id, actor_id=actor.id, action=transition.name, from_status=previous,
                            to_status=transition.target, reason=reason,
                            snapshot=snapshot(entry) if transition.name == "submit" else None))
-    enqueue_index(session, entry)
+    stage_entry_changed(session, entry)
     record(session, f"entry.{transition.name}", actor.id, entry, kind=entry.kind.value, reason=reason)
     if transition.name in ("approve", "reject"):
         _tell_submitter(session, entry)
@@ -323,7 +327,7 @@ PRICE_SORTS = {"price_asc": "asc", "price_desc": "desc"}
 
 
 @dataclass(frozen=True)
-class EntryFilters:
+class EntryFilters(ListFilters):
     region: str | None = None
     district: str | None = None
     field: str | None = None
@@ -335,10 +339,6 @@ class EntryFilters:
     organization: str | None = None
     q: str | None = None
     sort: str | None = None
-
-    @classmethod
-    def from_args(cls, args: Any) -> EntryFilters:
-        return cls(**{name: (args.get(name) or None) for name in cls.__dataclass_fields__})
 
 
 def _yuan_to_fen(raw: str, name: str, errors: dict[str, Any]) -> int | None:

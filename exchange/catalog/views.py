@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from exchange.catalog import services
-from exchange.catalog.attachments import Upload, add_attachment, open_attachment, remove_attachment
-from exchange.catalog.exports import export_entries, import_entries, read_rows, template_columns
+from exchange.catalog.attachments import add_attachment, open_attachment, remove_attachment
+from exchange.catalog.exports import export_table, import_entries, read_rows, template_columns
 from exchange.catalog.forms import (
     REASON_TEMPLATES,
     AttachmentForm,
@@ -22,10 +22,13 @@ from exchange.catalog.forms import (
 from exchange.catalog.lifecycle import TRANSITIONS
 from exchange.catalog.models import CooperationMode, EntryKind, EntryStatus, Maturity
 from exchange.catalog.specs import KINDS, Context
-from exchange.downloads import stored_file_download
+from exchange.db import utcnow
+from exchange.downloads import csv_download, stored_file_download, xlsx_download
 from exchange.errors import ValidationFailed
 from exchange.extensions import db
+from exchange.forms import flash_error
 from exchange.pagination import PageRequest
+from exchange.storage import Upload
 from exchange.taxonomy.services import list_fields, list_regions
 from exchange.web import request_actor
 
@@ -52,7 +55,11 @@ def index(kind: str) -> Any:
 def export(kind: str, fmt: str) -> Any:
     entry_kind = _kind(kind)
     filters = services.EntryFilters.from_args(request.args)
-    return export_entries(db.session, request_actor(), entry_kind, filters, fmt)
+    header, rows = export_table(db.session, request_actor(), entry_kind, filters)
+    filename = f"{entry_kind.plural}-{utcnow():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return csv_download(filename, header, rows)
+    return xlsx_download(filename, entry_kind.plural, header, rows)
 
 
 @bp.route(f"/{KIND}/new", methods=["GET", "POST"])
@@ -145,8 +152,7 @@ def transition(kind: str, entry_id: int, action: str) -> Any:
     try:
         entry = services.change_status(db.session, request_actor(), _kind(kind), entry_id, action, form.reason.data)
     except ValidationFailed as error:
-        flash(" ".join(str(m) for messages in error.fields.values()
-                       for m in (messages if isinstance(messages, list) else [messages])), "error")
+        flash_error(error)
         return redirect(url_for("catalog.detail", kind=kind, entry_id=entry_id))
     flash(_("Done: %(action)s — %(title)s", action=TRANSITIONS[action].label, title=entry.title), "success")
     if action in ("approve", "reject"):
@@ -163,7 +169,7 @@ def upload(kind: str, entry_id: int) -> Any:
             add_attachment(db.session, request_actor(), _kind(kind), entry_id,
                            Upload(form.file.data.filename or "", form.file.data.stream))
         except ValidationFailed as error:
-            flash(" ".join(str(m) for m in error.fields.values()), "error")
+            flash_error(error)
         else:
             flash(_("The attachment has been added."), "success")
     else:

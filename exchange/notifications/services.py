@@ -6,7 +6,6 @@ import smtplib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -14,22 +13,18 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, object_session
 
-from exchange.db import utcnow
+from exchange.notifications import outbox
 from exchange.notifications.models import OutboxMessage
-from exchange.unit_of_work import after_commit, unit_of_work, unit_of_work_running
+from exchange.unit_of_work import after_commit, unit_of_work_running
 
 log = logging.getLogger("exchange.worker")
 
-MAIL_TOPIC = "mail"
-MAX_ATTEMPTS = 8
 WAKE_KEY = "outbox_worker_wake"  # app.extensions: the in-process worker's wake-up call
 
 
 def enqueue_mail(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
     """Stage a mail in the caller's transaction: it is sent only if that transaction commits."""
-    message = OutboxMessage(topic=MAIL_TOPIC, payload={"to": to, "subject": subject, "body": body})
-    session.add(message)
-    return message
+    return outbox.stage(session, outbox.MAIL, {"to": to, "subject": subject, "body": body})
 
 
 def deliver_mail(payload: Mapping[str, Any]) -> None:
@@ -49,38 +44,6 @@ def deliver_mail(payload: Mapping[str, Any]) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
-
-
-HANDLERS: dict[str, Callable[[Mapping[str, Any]], None]] = {MAIL_TOPIC: deliver_mail}
-
-
-def drain_outbox(session: Session, batch_size: int = 50) -> int:
-    """Run one batch of due outbox messages; returns how many were handled.
-
-    Rows are claimed with SKIP LOCKED on PostgreSQL so that several workers never run
-    the same message; a failure is retried later with exponential backoff.
-    """
-    now = utcnow()
-    with unit_of_work(session):
-        messages = session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now,
-                   OutboxMessage.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxMessage.id)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for message in messages:
-            message.attempts += 1
-            try:
-                HANDLERS[message.topic](message.payload)
-            except Exception as error:  # any failure of a handler is retried, never lost
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                message.available_at = utcnow() + timedelta(seconds=2 ** message.attempts)
-                log.warning("outbox message %s failed (attempt %s): %s", message.id, message.attempts, error)
-            else:
-                message.processed_at = utcnow()
-    return len(messages)
 
 
 # Jobs the worker runs every so often besides the outbox (voucher expiry): name → (seconds between runs, job).
@@ -109,7 +72,7 @@ def run_worker(app: Flask, stop: threading.Event, idle_seconds: float = 1.0,
     while not stop.is_set():
         with app.app_context():
             try:
-                handled = drain_outbox(db.session)
+                handled = outbox.drain(db.session)
             except Exception:  # keep the worker alive; the rows stay for the next round
                 log.exception("outbox drain failed")
                 handled = 0

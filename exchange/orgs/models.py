@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import Base, TimestampMixin
+from exchange.db import Base, TimestampMixin, enum_column
 from exchange.taxonomy.models import District, Region
 
 if TYPE_CHECKING:
@@ -57,24 +57,19 @@ WEBSITE_MAX_LENGTH = 300
 REASON_MAX_LENGTH = 1000
 
 
-def _enum_column(enum_class: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(enum_class, name=name, native_enum=False, length=20,
-                   values_callable=lambda members: [m.value for m in members], validate_strings=True)
-
-
 class Organization(TimestampMixin, Base):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(NAME_MAX_LENGTH))
     credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
-    kind: Mapped[OrganizationKind] = mapped_column(_enum_column(OrganizationKind, "organization_kind"))
+    kind: Mapped[OrganizationKind] = mapped_column(enum_column(OrganizationKind, "organization_kind"))
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("districts.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     website: Mapped[str] = mapped_column(sa.String(WEBSITE_MAX_LENGTH), default="")
     status: Mapped[OrganizationStatus] = mapped_column(
-        _enum_column(OrganizationStatus, "organization_status"), default=OrganizationStatus.PENDING, index=True
+        enum_column(OrganizationStatus, "organization_status"), default=OrganizationStatus.PENDING, index=True
     )
     rejection_reason: Mapped[str] = mapped_column(sa.Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", use_alter=True))

@@ -38,7 +38,7 @@ from exchange.orgs.models import (
     OrganizationKind,
     OrganizationStatus,
 )
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_organizations
 from exchange.taxonomy.models import District, Region
 from exchange.unit_of_work import service
@@ -59,7 +59,7 @@ class OrganizationApplication:
 
 
 @dataclass(frozen=True)
-class OrganizationFilters:
+class OrganizationFilters(ListFilters):
     region: str | None = None
     kind: str | None = None
     status: str | None = None

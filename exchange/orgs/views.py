@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from exchange.errors import ValidationFailed
 from exchange.extensions import db, limiter
+from exchange.forms import flash_error
 from exchange.orgs import services
 from exchange.orgs.forms import AcceptInvitationForm, InvitationForm, OrganizationEditForm, RegistrationForm, RejectionForm
 from exchange.orgs.models import KIND_LABELS
@@ -46,8 +47,7 @@ def registered() -> Any:
 
 @bp.get("/organizations")
 def directory() -> Any:
-    filters = services.OrganizationFilters(region=request.args.get("region") or None,
-                                           kind=request.args.get("kind") or None, q=request.args.get("q") or None)
+    filters = services.OrganizationFilters.from_args(request.args, "region", "kind", "q")
     page = services.list_organizations(db.session, request_actor(), filters, PageRequest.from_args(request.args))
     return render_template("orgs/directory.html", page=page, filters=filters, regions=list_regions(db.session),
                            kinds=KIND_LABELS)
@@ -93,8 +93,7 @@ def invite(organization_id: int) -> Any:
         try:
             services.invite_member(db.session, request_actor(), organization_id, form.email.data)
         except ValidationFailed as error:
-            flash(" ".join(str(m) for messages in error.fields.values() for m in messages) or str(error.message),
-                  "error")
+            flash_error(error)
         else:
             flash(_("The invitation has been sent."), "success")
     else:
@@ -140,7 +139,7 @@ def reject(organization_id: int) -> Any:
     try:
         organization = services.reject_organization(db.session, request_actor(), organization_id, form.reason.data)
     except ValidationFailed as error:
-        flash(" ".join(str(m) for messages in error.fields.values() for m in messages), "error")
+        flash_error(error)
         return redirect(url_for("orgs.detail", organization_id=organization_id))
     flash(_("%(name)s has been rejected.", name=organization.name), "success")
     return redirect(url_for("orgs.review_queue"))

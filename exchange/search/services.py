@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from exchange.catalog.models import Entry, EntryKind, EntryMode
 from exchange.errors import ValidationFailed
-from exchange.notifications.models import OutboxMessage
 from exchange.pagination import MAX_PER_PAGE
 from exchange.policy import Actor, mark_checked, visible_entries
 from exchange.search import text
@@ -27,7 +27,6 @@ from exchange.unit_of_work import service
 
 log = logging.getLogger(__name__)
 
-INDEX_TOPIC = "search.entry"
 VOCABULARY_REFRESH_SECONDS = 600
 _vocabulary_loaded_at = 0.0
 _vocabulary_lock = threading.Lock()
@@ -43,9 +42,6 @@ def init_search(app: Flask) -> None:
         path = app.config.get("SEARCH_INDEX_PATH") or str(Path(app.instance_path) / "search.sqlite")
         backend = EmbeddedBackend(path)
     app.extensions["search_backend"] = backend
-    from exchange.notifications.services import HANDLERS
-
-    HANDLERS[INDEX_TOPIC] = index_from_outbox
 
 
 def backend() -> Any:
@@ -80,12 +76,8 @@ def ensure_vocabulary(session: Session) -> None:
 
 # Keeping the index true ------------------------------------------------------------------------
 
-def enqueue_index(session: Session, entry: Entry) -> None:
-    """Stage a re-index of the entry in the caller's transaction (the transactional outbox)."""
-    session.add(OutboxMessage(topic=INDEX_TOPIC, payload={"kind": entry.kind.value, "entry_id": entry.id}))
-
-
-def index_from_outbox(payload: dict[str, Any]) -> None:
+def index_from_outbox(payload: Mapping[str, Any]) -> None:
+    """The outbox handler of ENTRY_CHANGED (registered in create_app)."""
     from exchange.extensions import db
 
     index_entries(db.session, [(payload["kind"], payload["entry_id"])])

@@ -19,9 +19,9 @@ from exchange.accounts.services import has_control_characters
 from exchange.api import BEARER_SECURITY, ArgumentsParser, Blueprint, api, login_required
 from exchange.api.schemas import PageQuerySchema, QuerySchema, RequestSchema, page_body, page_of, page_request
 from exchange.catalog.api import AttachmentSchema, OrganizationRefSchema
-from exchange.catalog.attachments import Upload
 from exchange.db import utcnow
 from exchange.extensions import db
+from exchange.storage import Upload
 from exchange.vouchers import providers, services
 from exchange.vouchers.models import (
     ApplicationStatus,

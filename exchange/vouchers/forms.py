@@ -86,10 +86,6 @@ def provider_choices(providers: list[ProviderProfile], empty: Any) -> list[tuple
                            for p in providers)]
 
 
-def optional_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
-
-
 # Programmes -------------------------------------------------------------------------------------
 
 class ProgramForm(ServiceForm):

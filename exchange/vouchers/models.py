@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, utcnow
-from exchange.orgs.models import Organization, _enum_column
+from exchange.db import ENUM_LABELS, Base, LabelledEnum, TimestampMixin, enum_column, utcnow
+from exchange.orgs.models import Organization
 from exchange.taxonomy.models import Region
 
 Fen = sa.BigInteger  # money is integer fen (分) everywhere; never floats
@@ -168,8 +168,8 @@ class VoucherProgram(TimestampMixin, Base):
     eligible_categories: Mapped[list[str]] = mapped_column(sa.JSON)
     validity_days: Mapped[int]
     accepting_regions: Mapped[list[str]] = mapped_column(sa.JSON)
-    redemption_mode: Mapped[RedemptionMode] = mapped_column(_enum_column(RedemptionMode, "redemption_mode"))
-    status: Mapped[ProgramStatus] = mapped_column(_enum_column(ProgramStatus, "program_status"),
+    redemption_mode: Mapped[RedemptionMode] = mapped_column(enum_column(RedemptionMode, "redemption_mode"))
+    status: Mapped[ProgramStatus] = mapped_column(enum_column(ProgramStatus, "program_status"),
                                                   default=ProgramStatus.DRAFT, index=True)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     opened_at: Mapped[datetime | None]
@@ -192,9 +192,9 @@ class ProviderProfile(TimestampMixin, Base):
     __tablename__ = "voucher_providers"
 
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
-    category: Mapped[ProviderCategory] = mapped_column(_enum_column(ProviderCategory, "provider_category"))
+    category: Mapped[ProviderCategory] = mapped_column(enum_column(ProviderCategory, "provider_category"))
     qualifications: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[ProviderStatus] = mapped_column(_enum_column(ProviderStatus, "provider_status"),
+    status: Mapped[ProviderStatus] = mapped_column(enum_column(ProviderStatus, "provider_status"),
                                                    default=ProviderStatus.APPLIED, index=True)
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
     notice_starts_at: Mapped[datetime | None]
@@ -245,7 +245,7 @@ class ServiceProduct(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_providers.organization_id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(NAME_MAX_LENGTH))
-    category: Mapped[ServiceCategory] = mapped_column(_enum_column(ServiceCategory, "service_category"))
+    category: Mapped[ServiceCategory] = mapped_column(enum_column(ServiceCategory, "service_category"))
     fee_fen: Mapped[int] = mapped_column(Fen)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -261,12 +261,12 @@ class VoucherApplication(TimestampMixin, Base):
     program_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_programs.id"), index=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    service_category: Mapped[ServiceCategory] = mapped_column(_enum_column(ServiceCategory, "service_category"))
+    service_category: Mapped[ServiceCategory] = mapped_column(enum_column(ServiceCategory, "service_category"))
     planned_service: Mapped[str] = mapped_column(sa.String(NAME_MAX_LENGTH))
     provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voucher_providers.organization_id"))
     amount_fen: Mapped[int] = mapped_column(Fen)
     justification: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[ApplicationStatus] = mapped_column(_enum_column(ApplicationStatus, "application_status"),
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus, "application_status"),
                                                       default=ApplicationStatus.SUBMITTED, index=True)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
@@ -290,7 +290,7 @@ class Voucher(TimestampMixin, Base):
     face_fen: Mapped[int] = mapped_column(Fen)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
-    status: Mapped[VoucherStatus] = mapped_column(_enum_column(VoucherStatus, "voucher_status"),
+    status: Mapped[VoucherStatus] = mapped_column(enum_column(VoucherStatus, "voucher_status"),
                                                   default=VoucherStatus.ACTIVE, index=True)
     ended_at: Mapped[datetime | None]
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -316,7 +316,7 @@ class Settlement(TimestampMixin, Base):
     payee_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     amount_fen: Mapped[int] = mapped_column(Fen)
-    status: Mapped[SettlementStatus] = mapped_column(_enum_column(SettlementStatus, "settlement_status"),
+    status: Mapped[SettlementStatus] = mapped_column(enum_column(SettlementStatus, "settlement_status"),
                                                      default=SettlementStatus.REQUESTED, index=True)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
@@ -352,7 +352,7 @@ class Redemption(TimestampMixin, Base):
     # The voucher's balance once this order was paid: part of the answer a retried request gets again.
     balance_after_fen: Mapped[int | None] = mapped_column(Fen)
     contract_reference: Mapped[str] = mapped_column(sa.String(REFERENCE_MAX_LENGTH))
-    status: Mapped[RedemptionStatus] = mapped_column(_enum_column(RedemptionStatus, "redemption_status"), index=True)
+    status: Mapped[RedemptionStatus] = mapped_column(enum_column(RedemptionStatus, "redemption_status"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
@@ -408,7 +408,7 @@ class LedgerAccount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    kind: Mapped[AccountKind] = mapped_column(_enum_column(AccountKind, "account_kind"))
+    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, "account_kind"))
     program_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_programs.id"), index=True)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
@@ -421,7 +421,7 @@ class LedgerTransaction(Base):
     __tablename__ = "ledger_transactions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[TransactionKind] = mapped_column(_enum_column(TransactionKind, "transaction_kind"), index=True)
+    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind, "transaction_kind"), index=True)
     program_id: Mapped[int] = mapped_column(sa.ForeignKey("voucher_programs.id"), index=True)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id"), index=True)
     redemption_id: Mapped[int | None] = mapped_column(sa.ForeignKey("voucher_redemptions.id"))

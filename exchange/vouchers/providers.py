@@ -14,7 +14,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_providers
 from exchange.unit_of_work import service
 from exchange.vouchers.checks import choice, optional_text, reason_text, required_text
@@ -200,7 +200,7 @@ def dismiss_objection(session: Session, actor: Actor, objection_id: int, reason:
 
 
 @dataclass(frozen=True)
-class ProviderFilters:
+class ProviderFilters(ListFilters):
     region: str | None = None
     category: str | None = None
     service_category: str | None = None
@@ -225,7 +225,7 @@ def list_providers(session: Session, actor: Actor, filters: ProviderFilters, pag
         statement = statement.where(ProviderProfile.products.any(sa.and_(
             ServiceProduct.category == filters.service_category, ServiceProduct.is_active)))
     if filters.q:
-        words = f"%{filters.q.strip()}%"
+        words = f"%{filters.q[:100].strip()}%"
         statement = statement.where(sa.or_(Organization.name.ilike(words), ProviderProfile.products.any(
             ServiceProduct.name.ilike(words))))
     return paginate(session, statement, page)

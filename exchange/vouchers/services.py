@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from exchange.audit.services import record
-from exchange.catalog.attachments import StoredFile, Upload, store_upload
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.orgs.models import Organization
-from exchange.pagination import Page, PageRequest, paginate
+from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import (
     Action,
     Actor,
@@ -30,6 +29,7 @@ from exchange.policy import (
     visible_redemptions,
     visible_settlements,
 )
+from exchange.storage import StoredFile, Upload, store_upload
 from exchange.taxonomy.models import Region
 from exchange.unit_of_work import after_rollback, savepoint, service, unit_of_work
 from exchange.vouchers import ledger
@@ -214,7 +214,7 @@ def get_program(session: Session, actor: Actor, program_id: int) -> VoucherProgr
 
 
 @dataclass(frozen=True)
-class ProgramFilters:
+class ProgramFilters(ListFilters):
     region: str | None = None
     status: str | None = None
 
@@ -510,7 +510,7 @@ def get_application(session: Session, actor: Actor, application_id: int) -> Vouc
 
 
 @dataclass(frozen=True)
-class QueueFilters:
+class QueueFilters(ListFilters):
     program: int | None = None
     status: str | None = None
 
@@ -961,7 +961,7 @@ def claim_attachment(session: Session, actor: Actor, redemption_id: int, attachm
 
 
 @dataclass(frozen=True)
-class RedemptionFilters:
+class RedemptionFilters(ListFilters):
     program: int | None = None
     status: str | None = None
     unsettled: bool = False

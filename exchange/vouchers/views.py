@@ -10,13 +10,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from exchange.catalog.attachments import Upload, upload_dir
 from exchange.db import utcnow
 from exchange.downloads import csv_download, stored_file_download
-from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
+from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.extensions import db
-from exchange.forms import ServiceForm
-from exchange.pagination import PageRequest
+from exchange.forms import ServiceForm, flash_error
+from exchange.pagination import PageRequest, optional_id
+from exchange.storage import Upload, upload_dir
 from exchange.taxonomy.services import list_regions
 from exchange.vouchers import pages, providers, services
 from exchange.vouchers.forms import (
@@ -31,7 +31,6 @@ from exchange.vouchers.forms import (
     ProviderApplicationForm,
     ReasonForm,
     new_idempotency_key,
-    optional_id,
 )
 from exchange.vouchers.models import (
     ProgramStatus,
@@ -51,19 +50,13 @@ T = TypeVar("T")
 
 # Helpers ------------------------------------------------------------------------------------------
 
-def _messages(error: DomainError) -> str:
-    texts = [str(m) for messages in error.fields.values()
-             for m in (messages if isinstance(messages, (list, tuple)) else [messages])]
-    return " ".join(texts) or str(error.message)
-
-
 def _attempt(call: Callable[[], T]) -> T | None:
     """A button's service call: a refusal the user can act on (a missing reason, a state that does
     not allow it) is flashed; not being allowed at all stays an error page."""
     try:
         return call()
     except (ValidationFailed, Conflict) as error:
-        flash(_messages(error), "error")
+        flash_error(error)
         return None
 
 
@@ -114,8 +107,7 @@ def _page() -> PageRequest:
 @bp.get("/voucher-programs")
 def programs() -> Any:
     actor = request_actor()
-    filters = services.ProgramFilters(region=request.args.get("region") or None,
-                                      status=request.args.get("status") or None)
+    filters = services.ProgramFilters.from_args(request.args)
     page = services.list_programs(db.session, actor, filters, _page())
     return render_template("vouchers/programs.html", page=page, filters=filters, regions=list_regions(db.session),
                            figures=services.program_figures(db.session, page.items), statuses=list(ProgramStatus))
@@ -304,8 +296,7 @@ def claim(code: str) -> Any:
 def redemptions() -> Any:
     """Orders paid by vouchers that the caller may see: for an admin, those of their region's programmes
     and those served by their region's providers (a cross-region order shows in both regions)."""
-    filters = services.RedemptionFilters(program=optional_id(request.args.get("program")),
-                                         status=request.args.get("status") or None)
+    filters = services.RedemptionFilters.from_args(request.args, "program", "status")
     return render_template("vouchers/redemptions.html", statuses=list(RedemptionStatus),
                            page=services.list_redemptions(db.session, request_actor(), filters, _page()))
 
@@ -350,7 +341,7 @@ def reject_claim(redemption_id: int) -> Any:
 @login_required
 def settlements() -> Any:
     actor = request_actor()
-    page = services.list_settlements(db.session, actor, services.QueueFilters(status=request.args.get("status")),
+    page = services.list_settlements(db.session, actor, services.QueueFilters.from_args(request.args, "status"),
                                      _page())
     return render_template("vouchers/settlements.html", page=page, statuses=list(SettlementStatus),
                            unsettled=services.unsettled_summary(db.session, actor))
@@ -432,9 +423,7 @@ def settlement_queue() -> Any:
 
 @bp.get("/voucher-providers")
 def providers_list() -> Any:
-    filters = providers.ProviderFilters(
-        region=request.args.get("region") or None, category=request.args.get("category") or None,
-        service_category=request.args.get("service_category") or None, q=(request.args.get("q") or "")[:100] or None)
+    filters = providers.ProviderFilters.from_args(request.args, "region", "category", "service_category", "q")
     page = providers.list_providers(db.session, request_actor(), filters, _page())
     return render_template("vouchers/providers.html", page=page, filters=filters, regions=list_regions(db.session),
                            categories=list(ProviderCategory), service_categories=list(ServiceCategory))

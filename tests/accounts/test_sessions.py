@@ -5,13 +5,11 @@ the cookies that the person's browser held at some moment, as if they had been c
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from itsdangerous.timed import TimestampSigner
 
 from exchange.accounts import services as account_services
 from exchange.accounts.models import ApiToken, Role
@@ -149,23 +147,15 @@ def test_timeouts_are_well_below_the_framework_defaults(app):
     assert app.config["REMEMBER_COOKIE_DURATION"] <= timedelta(days=30)  # Flask-Login's default: 365 days
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Moves the time that signs and checks session cookies forward by clock["offset"] seconds."""
-    state = {"offset": 0}
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) + state["offset"])
-    return state
-
-
 def test_an_idle_session_expires_while_an_active_one_is_renewed(app, member, browser, clock):
     idle = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     browser.login(member["email"], factories.PASSWORD)
 
     for step in (1, 2, 3):  # active every two thirds of the idle time: well past one idle time in all
-        clock["offset"] = int(step * idle * 2 / 3)
-        assert logged_in(browser), f"logged out after {clock['offset']} s of activity"
+        clock.offset = timedelta(seconds=int(step * idle * 2 / 3))
+        assert logged_in(browser), f"logged out after {clock.offset} of activity"
 
-    clock["offset"] += int(idle) + 60
+    clock.offset += timedelta(seconds=int(idle) + 60)
     assert not logged_in(browser)
 
 
@@ -187,7 +177,7 @@ SHORT_LIFETIMES = {"REMEMBER_COOKIE_DURATION": timedelta(seconds=1), "SESSION_AB
 
 
 @pytest.mark.parametrize("app_overrides", [SHORT_LIFETIMES], indirect=True)
-def test_the_server_refuses_a_remember_me_cookie_older_than_its_lifetime(member, browser, new_browser):
+def test_the_server_refuses_a_remember_me_cookie_older_than_its_lifetime(member, browser, new_browser, clock):
     # Flask-Login's remember-me cookie carries no time of its own; its Expires attribute binds
     # only an honest browser. A captured copy must still die when the lifetime is over.
     browser.login(member["email"], factories.PASSWORD, remember=True)
@@ -195,7 +185,7 @@ def test_the_server_refuses_a_remember_me_cookie_older_than_its_lifetime(member,
     late_thief = only_the_remember_cookie(browser, new_browser)
     assert logged_in(thief)
 
-    time.sleep(2.1)
+    clock.offset += timedelta(seconds=2.1)
 
     assert not logged_in(late_thief)
     assert not logged_in(thief)  # nor does a session it opened before outlive it

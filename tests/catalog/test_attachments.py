@@ -79,6 +79,6 @@ def test_a_draft_attachment_is_hidden_from_the_public(app, browser, draft_and_ow
 def test_uploads_are_stored_outside_the_static_folder(app):
     static = Path(app.static_folder).resolve()
     with app.app_context():
-        from exchange.catalog.attachments import upload_dir
+        from exchange.storage import upload_dir
 
         assert static not in upload_dir().resolve().parents

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from exchange.extensions import db
-from exchange.notifications.services import drain_outbox
+from exchange.notifications.outbox import drain
 from tests.conftest import MEILI_KEY, MEILI_URL, require_service
 
 
@@ -34,6 +34,6 @@ def index_now(app: Flask):  # type: ignore[no-untyped-def]
         from exchange.search.services import prepare_engine
 
         prepare_engine()
-        while drain_outbox(db.session):
+        while drain(db.session):
             pass
     return run

@@ -102,9 +102,9 @@ def meili_app(meili, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def drain(session) -> None:  # type: ignore[no-untyped-def]
-    from exchange.notifications.services import drain_outbox
+    from exchange.notifications import outbox
 
-    while drain_outbox(session):
+    while outbox.drain(session):
         pass
 
 
@@ -170,9 +170,9 @@ def test_an_update_is_never_lost_while_meilisearch_is_down(meili_app, meili):
     meili.stop()
     for entry in entries[3:]:
         change_status(session, admin, None, entry.id, "approve")  # writes never fail because search is down
-    from exchange.notifications.services import drain_outbox
+    from exchange.notifications import outbox
 
-    drain_outbox(session)  # fails, and is kept for a retry
+    outbox.drain(session)  # fails, and is kept for a retry
     waiting = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.processed_at.is_(None))).all()
     assert waiting and all(message.attempts >= 1 and message.last_error for message in waiting)
     degraded = services.search(session, Visitor(), SearchParams(q="储能电池"))
