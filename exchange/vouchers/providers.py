@@ -74,7 +74,7 @@ def apply_as_provider(session: Session, actor: Actor, application: ProviderAppli
     if provider is not None and provider.status is not ProviderStatus.REJECTED:
         raise Conflict(_l("This organisation has already applied."), code="already_applied")
     if provider is None:
-        provider = ProviderProfile(organization_id=organization.id)
+        provider = ProviderProfile(organization=organization)
         session.add(provider)
     provider.category, provider.qualifications = category, qualifications
     provider.status, provider.applied_at, provider.reason = ProviderStatus.APPLIED, utcnow(), ""
