@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import functools
 import json
-from http import HTTPStatus
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, g, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from apispec import BasePlugin
 from flask_smorest import Api
 from flask_login import current_user
 from marshmallow.utils import missing
