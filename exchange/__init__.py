@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     limiter.init_app(app)
     login_manager.init_app(app)
     web.init_security(app)
+    app.before_request(web.check_query_string)
     web.init_sessions(app)
     web.init_templates(app)
 
@@ -66,9 +67,16 @@ def create_app(overrides: dict[str, Any] | None = None, environment: str | None 
     init_search(app)
     init_vouchers(app)
 
+    from exchange.accounts.api import auth_bp, me_bp
     from exchange.api import init_api
+    from exchange.catalog.api import bp as catalog_api_bp
+    from exchange.orgs.api import bp as organizations_api_bp
+    from exchange.search.api import bp as search_api_bp
+    from exchange.taxonomy.api import bp as taxonomy_api_bp
+    from exchange.vouchers.api import bp as vouchers_api_bp
 
-    init_api(app)
+    init_api(app, (auth_bp, me_bp, organizations_api_bp, taxonomy_api_bp, catalog_api_bp, search_api_bp,
+                   vouchers_api_bp))
     web.init_error_handlers(app)
 
     from exchange.cli import register_commands

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from exchange.errors import ValidationFailed
+from exchange.inputs import id_from_text
 
 T = TypeVar("T")
 
@@ -90,11 +91,6 @@ def paginate(session: Session, statement: sa.Select[tuple[T]], request: PageRequ
     return Page(items=items, total=total, request=request)
 
 
-def optional_id(value: str | None) -> int | None:
-    """An id typed or chosen by the user; what is not one is no id."""
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
-
-
 class ListFilters:
     """The filters of a list, as a dataclass whose fields are named as the query parameters."""
 
@@ -109,7 +105,7 @@ class ListFilters:
                 continue
             raw = args.get(field.name) or None
             if field.type == "int | None":
-                values[field.name] = optional_id(raw)
+                values[field.name] = id_from_text(raw)
             elif field.type == "str | None":
                 values[field.name] = raw
         return cls(**values)

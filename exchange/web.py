@@ -18,6 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from exchange.db import utcnow
 from exchange.errors import DomainError, error_for_status
+from exchange.inputs import MAX_ID, check_query
 
 log = logging.getLogger("exchange")
 
@@ -36,16 +37,16 @@ CONTENT_SECURITY_POLICY = {
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` in every route: ASCII digits up to the largest 64-bit id, anything else is 404.
+    """`<int:...>` in every route: ASCII digits up to the largest id a column holds, anything else is 404.
 
     Werkzeug's own converter takes any Unicode digit ("/organizations/１" is organisation 1) and
-    any size, and SQLite cannot bind an integer above 2**63 - 1 (an OverflowError: a 500).
+    any size, and PostgreSQL refuses to compare an INTEGER key with a larger number (a 500).
     """
 
     regex = r"[0-9]+"
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = 2**63 - 1, signed: bool = False) -> None:  # noqa: A002
+                 max: int | None = MAX_ID, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits, min, max, signed)
 
 
@@ -57,6 +58,11 @@ class JSONProvider(DefaultJSONProvider):
             return super().loads(s, **kwargs)
         except RecursionError:
             raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
+
+
+def check_query_string() -> None:
+    """Every page and API call: a query string no column can hold is refused before any view reads it."""
+    check_query(request.args)
 
 
 def is_api_request() -> bool:

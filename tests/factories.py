@@ -197,6 +197,7 @@ def provider(session: Session, region: str = "BJ", *, status: str = "admitted", 
              owner: User | None = None) -> Registered:
     """A provider organisation brought to `status` (applied, in_notice, admitted, suspended) with
     services (name, category, fee in yuan): a new one, or the approved provider organisation of `owner`."""
+    from exchange.vouchers.money import parse_yuan
     from exchange.vouchers.providers import (
         ProductChanges,
         ProviderApplication,
@@ -213,7 +214,7 @@ def provider(session: Session, region: str = "BJ", *, status: str = "admitted", 
     apply_as_provider(session, owner, ProviderApplication(category,
                                                           "CMA 资质认定证书，CNAS 实验室认可。"))
     for name, service_category, fee in products:
-        add_product(session, owner, owner.organization_id, ProductChanges(name, service_category, fee))
+        add_product(session, owner, owner.organization_id, ProductChanges(name, service_category, parse_yuan(fee)))
     admin_user = region_admin(session, registered.organization.region_code)
     if status != "applied":
         profile = start_notice(session, admin_user, owner.organization_id)

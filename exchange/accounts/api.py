@@ -10,6 +10,7 @@ from exchange.accounts import services
 from exchange.accounts.limits import login_limits
 from exchange.accounts.models import Visitor
 from exchange.api import BEARER_SECURITY, Blueprint
+from exchange.api.fields import Text
 from exchange.api.schemas import RequestSchema
 from exchange.extensions import db
 from exchange.web import request_actor
@@ -19,9 +20,10 @@ me_bp = Blueprint("me_api", __name__, url_prefix="/api/v1/me", description="The 
 
 
 class TokenRequestSchema(RequestSchema):
+    # E-mail and password as sent: the login answers the same for every address it does not know.
     email = ma.fields.String(required=True, metadata={"example": "institute.bj@demo.jjj-exchange.cn"})
     password = ma.fields.String(required=True)
-    name = ma.fields.String(metadata={"description": "A label to recognise the token by"})
+    name = Text(metadata={"description": "A label to recognise the token by"})
 
 
 class TokenSchema(ma.Schema):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from exchange.accounts.passwords import hash_password, password_problem, verify_
 from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from exchange.inputs import has_control_characters, replace_control_characters
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
 from exchange.policy import Action, Actor, authorize
@@ -37,14 +37,7 @@ INVALID_LOGIN = _l("The e-mail address or password is not correct.")
 TOKEN_NAME_MAX_LENGTH = 100
 
 
-# C0 control characters but tab, line feed and carriage return, and DEL: never part of real
-# text, and PostgreSQL cannot store NUL at all (a 500 there, not a validation message).
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 INVALID_TEXT = _l("Invalid value.")
-
-
-def has_control_characters(value: str) -> bool:
-    return bool(_CONTROL_CHARACTERS.search(value))
 
 
 def new_secret() -> tuple[str, str]:
@@ -116,7 +109,7 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
     except ValidationFailed:
         normalized = (email or "").strip().lower()[:EMAIL_MAX_LENGTH]
     if has_control_characters(normalized):  # no account has such an address; the database may not take it
-        normalized = _CONTROL_CHARACTERS.sub("\ufffd", normalized)
+        normalized = replace_control_characters(normalized)
         user = None
     else:
         user = find_user_by_email(session, normalized)

@@ -1,4 +1,4 @@
-"""Schemas shared by every API feature: the error shape and paginated lists."""
+"""Schemas shared by every API feature: the error shape, paginated lists and references to shared things."""
 from __future__ import annotations
 
 from functools import cache
@@ -39,6 +39,19 @@ class ErrorBodySchema(ma.Schema):
 
 class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+class OrganizationRefSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    region = ma.fields.String(attribute="region_code", required=True)
+
+
+class AttachmentSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(attribute="original_name", required=True)
+    content_type = ma.fields.String(required=True)
+    size_bytes = ma.fields.Integer(required=True)
 
 
 class MessageSchema(ma.Schema):

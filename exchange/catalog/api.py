@@ -8,7 +8,15 @@ from typing import Any
 import marshmallow as ma
 
 from exchange.api import BEARER_SECURITY, Blueprint, login_required
-from exchange.api.schemas import PageQuerySchema, RequestSchema, page_body, page_request
+from exchange.api.fields import REGIONS, Text
+from exchange.api.schemas import (
+    AttachmentSchema,
+    OrganizationRefSchema,
+    PageQuerySchema,
+    RequestSchema,
+    page_body,
+    page_request,
+)
 from exchange.catalog import services
 from exchange.catalog.lifecycle import TRANSITIONS
 from exchange.catalog.models import EntryKind
@@ -20,34 +28,22 @@ bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="The f
 
 
 class ListQuerySchema(PageQuerySchema):
-    region = ma.fields.String(metadata={"enum": ["BJ", "TJ", "HE"]})
-    district = ma.fields.String(metadata={"description": "District id"})
-    field = ma.fields.String(metadata={"description": "Field or sub-field code"})
-    status = ma.fields.String()
-    maturity = ma.fields.String()
-    mode = ma.fields.String(metadata={"description": "Transfer or cooperation mode"})
-    price_min = ma.fields.String(metadata={"description": "Yuan"})
-    price_max = ma.fields.String(metadata={"description": "Yuan"})
-    organization = ma.fields.String(metadata={"description": "Organisation id"})
-    q = ma.fields.String(metadata={"description": "Words in the title"})
-    sort = ma.fields.String(metadata={"enum": ["newest", "oldest", "updated", "title", "price_asc", "price_desc"]})
+    # Text: EntryFilters reads each value and says what is wrong with it.
+    region = Text(metadata={"enum": REGIONS})
+    district = Text(metadata={"description": "District id"})
+    field = Text(metadata={"description": "Field or sub-field code"})
+    status = Text()
+    maturity = Text()
+    mode = Text(metadata={"description": "Transfer or cooperation mode"})
+    price_min = Text(metadata={"description": "Yuan"})
+    price_max = Text(metadata={"description": "Yuan"})
+    organization = Text(metadata={"description": "Organisation id"})
+    q = Text(metadata={"description": "Words in the title"})
+    sort = Text(metadata={"enum": ["newest", "oldest", "updated", "title", "price_asc", "price_desc"]})
 
 
 class ReasonSchema(RequestSchema):
-    reason = ma.fields.String(metadata={"description": "Required to reject"})
-
-
-class OrganizationRefSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    region = ma.fields.String(attribute="region_code", required=True)
-
-
-class AttachmentSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(attribute="original_name", required=True)
-    content_type = ma.fields.String(required=True)
-    size_bytes = ma.fields.Integer(required=True)
+    reason = Text(metadata={"description": "Required to reject"})
 
 
 class EventSchema(ma.Schema):
@@ -79,7 +75,9 @@ def _schemas(kind: EntryKind) -> tuple[type[ma.Schema], type[ma.Schema], type[ma
     body_fields = {f.name: f.schema_field() for f in fields}
     create = type(f"{name}CreateSchema", (RequestSchema,), dict(body_fields))
     change = type(f"{name}ChangeSchema", (RequestSchema,), dict(body_fields))
-    out_fields: dict[str, Any] = {f.name: ma.fields.Raw(metadata=f.schema_field().metadata) for f in fields}
+    # An optional field may be answered null (面议: no price), whatever its type.
+    out_fields: dict[str, Any] = {f.name: ma.fields.Raw(allow_none=not f.required, metadata=f.schema_field().metadata)
+                                  for f in fields}
     out_fields.update({
         "id": ma.fields.Integer(required=True), "kind": ma.fields.String(required=True),
         "status": ma.fields.String(required=True), "region": ma.fields.String(required=True),

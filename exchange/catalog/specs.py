@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from wtforms import validators as wtv
 
 from exchange.catalog import validators
+from exchange.inputs import is_id
 from exchange.catalog.models import (
     SUMMARY_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -490,8 +491,7 @@ class DistrictRef(FieldSpec):
             number = None if isinstance(raw, bool) else int(raw)
         except (TypeError, ValueError, OverflowError):
             number = None
-        # An id is a positive 64-bit integer: PostgreSQL cannot even compare a larger one with a key.
-        district = context.session.get(District, number) if number is not None and 0 < number < 2**63 else None
+        district = context.session.get(District, number) if is_id(number) else None
         if district is None or district.region_code != context.organization.region_code:
             raise Invalid(_l("Please choose a district of your region."))
         return district.id
@@ -621,7 +621,7 @@ def _ids(raw: Any) -> list[int]:
         ids = [int(value) for value in values if not isinstance(value, bool)]
     except (TypeError, ValueError, OverflowError):
         raise Invalid(_l("Must be a list of ids.")) from None
-    if any(not 0 < number < 2**63 for number in ids):  # no such id; the database cannot bind it
+    if not all(is_id(number) for number in ids):  # no such id; the database cannot compare it
         raise Invalid(_l("Must be a list of ids."))
     return ids
 

@@ -64,7 +64,7 @@ def _load_provider(session: Session, item: dict[str, Any]) -> None:
         item["category"], item["qualifications"]))
     for product in item["products"]:
         provider_services.add_product(session, owner, owner.organization_id, provider_services.ProductChanges(
-            product["name"], product["category"], product["fee_yuan"], product["description"]))
+            product["name"], product["category"], parse_yuan(product["fee_yuan"]), product["description"]))
     status = ProviderStatus(item["status"])
     if status is ProviderStatus.APPLIED:
         return

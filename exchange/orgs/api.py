@@ -7,6 +7,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 
 from exchange.api import BEARER_SECURITY, Blueprint, login_required
+from exchange.api.fields import REGIONS, Id, Text, values_of
 from exchange.api.schemas import MessageSchema, PageQuerySchema, RequestSchema, page_body, page_of, page_request
 from exchange.extensions import db, limiter
 from exchange.orgs import services
@@ -18,33 +19,33 @@ bp = Blueprint("organizations_api", __name__, url_prefix="/api/v1/organizations"
 
 
 class RegistrationSchema(RequestSchema):
-    name = ma.fields.String(required=True, metadata={"example": "天津海河先进制造研究院"})
-    credit_code = ma.fields.String(required=True, metadata={"description": "统一社会信用代码 (18 characters)"})
-    kind = ma.fields.String(required=True, metadata={"enum": [k.value for k in OrganizationKind]})
-    region = ma.fields.String(required=True, metadata={"enum": ["BJ", "TJ", "HE"]})
+    # Text, not choices: the service says what is wrong with a kind, region or credit code.
+    name = Text(required=True, metadata={"example": "天津海河先进制造研究院"})
+    credit_code = Text(required=True, metadata={"description": "统一社会信用代码 (18 characters)"})
+    kind = Text(required=True, metadata={"enum": values_of(OrganizationKind)})
+    region = Text(required=True, metadata={"enum": REGIONS})
     # strict: 1.5 or "3" is refused, not quietly read as a district id
-    district = ma.fields.Integer(required=True, strict=True,
-                                 metadata={"description": "A district id from GET /api/v1/regions"})
-    description = ma.fields.String()
-    website = ma.fields.String()
-    member_email = ma.fields.String(required=True)
-    member_name = ma.fields.String(required=True)
-    password = ma.fields.String(required=True)
+    district = Id(required=True, metadata={"description": "A district id from GET /api/v1/regions"})
+    description = Text()
+    website = Text()
+    member_email = Text(required=True)
+    member_name = Text(required=True)
+    password = ma.fields.String(required=True)  # any character but NUL, which the input layer refuses
 
 
 class ChangesSchema(RequestSchema):
-    name = ma.fields.String(required=True)
-    district = ma.fields.Integer(required=True, strict=True)
-    description = ma.fields.String()
-    website = ma.fields.String()
+    name = Text(required=True)
+    district = Id(required=True)
+    description = Text()
+    website = Text()
 
 
 class RejectionSchema(RequestSchema):
-    reason = ma.fields.String(required=True)
+    reason = Text(required=True)
 
 
 class InvitationRequestSchema(RequestSchema):
-    email = ma.fields.String(required=True)
+    email = Text(required=True)
 
 
 class InvitationSchema(ma.Schema):
@@ -54,10 +55,10 @@ class InvitationSchema(ma.Schema):
 
 
 class ListQuerySchema(PageQuerySchema):
-    region = ma.fields.String()
-    kind = ma.fields.String()
-    status = ma.fields.String()
-    q = ma.fields.String()
+    region = Text()
+    kind = Text()
+    status = Text()
+    q = Text()
 
 
 class DistrictRefSchema(ma.Schema):
@@ -69,7 +70,7 @@ class OrganizationSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     credit_code = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": values_of(OrganizationKind)})
     region = ma.fields.String(attribute="region_code", required=True)
     district = ma.fields.Nested(DistrictRefSchema, required=True)
     description = ma.fields.String()

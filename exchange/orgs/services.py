@@ -20,13 +20,13 @@ from exchange.accounts.services import (
     check_new_password,
     ensure_email_free,
     find_user_by_email,
-    has_control_characters,
     new_secret,
     normalize_email,
 )
 from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.inputs import has_control_characters, is_id
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs import credit_code
 from exchange.orgs.models import (
@@ -108,8 +108,7 @@ def _district(session: Session, region: Region | None, district_id: Any, errors:
         number = None if isinstance(district_id, bool) else int(district_id)
     except (TypeError, ValueError, OverflowError):
         number = None
-    # An id is a positive 64-bit integer: PostgreSQL cannot even compare a larger one with a key.
-    district = session.get(District, number) if number is not None and 0 < number < 2**63 else None
+    district = session.get(District, number) if is_id(number) else None
     if district is None or (region is not None and district.region_code != region.code):
         errors["district"] = _l("Please choose a district of the chosen region.")
         return None

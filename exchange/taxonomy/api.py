@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
+from exchange.api import Blueprint
 from exchange.extensions import db
 from exchange.taxonomy.services import list_fields, list_regions
 

@@ -181,12 +181,12 @@ class ObjectionForm(ServiceForm):
 
 
 class ProductForm(ServiceForm):
-    field_aliases = {"fee": "published_fee"}
+    field_aliases = {"fee_fen": "published_fee"}
 
     name = StringField(_l("Service"), validators=[DataRequired(), Length(max=NAME_MAX_LENGTH)])
     category = SelectField(_l("Service category"), validators=[DataRequired()], validate_choice=False,
                            choices=[("", _l("Choose a category")), *category_choices()])
-    published_fee = StringField(_l("Published fee (yuan)"), validators=[DataRequired()], render_kw=YUAN)
+    published_fee = AmountField(_l("Published fee (yuan)"), render_kw=YUAN)
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=TEXT_MAX_LENGTH)],
                                 render_kw={"rows": 2, "data-count": TEXT_MAX_LENGTH})
     is_active = BooleanField(_l("Offered: vouchers can pay for it"), default=True)
@@ -194,7 +194,7 @@ class ProductForm(ServiceForm):
     @classmethod
     def of(cls, product: ServiceProduct) -> ProductForm:
         return cls(data={"name": product.name, "category": product.category.value,
-                         "published_fee": yuan_text(product.fee_fen), "description": product.description,
+                         "published_fee": product.fee_fen, "description": product.description,
                          "is_active": product.is_active})
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 FEN_PER_YUAN = 100
 MAX_YUAN = Decimal("100000000000")  # 1e11 yuan: far above any budget, far below BIGINT fen
+MAX_PRODUCT_FEE_FEN = int(MAX_YUAN) * 100  # published fees are typed in yuan on the pages
 
 
 class BadAmount(ValueError):

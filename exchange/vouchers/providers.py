@@ -17,7 +17,7 @@ from exchange.orgs.models import Organization
 from exchange.pagination import ListFilters, Page, PageRequest, paginate
 from exchange.policy import Action, Actor, authorize, can, mark_checked, visible_providers
 from exchange.unit_of_work import service
-from exchange.vouchers.checks import choice, optional_text, reason_text, required_text
+from exchange.vouchers.checks import choice, optional_text, reason_text, required_text, whole_number
 from exchange.vouchers.models import (
     NAME_MAX_LENGTH,
     TEXT_MAX_LENGTH,
@@ -28,7 +28,7 @@ from exchange.vouchers.models import (
     ServiceCategory,
     ServiceProduct,
 )
-from exchange.vouchers.money import BadAmount, parse_yuan
+from exchange.vouchers.money import MAX_PRODUCT_FEE_FEN
 
 
 def load_provider(session: Session, organization_id: int) -> ProviderProfile:
@@ -246,7 +246,7 @@ def provider_review_queue(session: Session, actor: Actor, page: PageRequest) -> 
 class ProductChanges:
     name: str
     category: str
-    fee_yuan: str
+    fee_fen: int | None  # None: the form could not read an amount
     description: str = ""
     is_active: bool = True
 
@@ -255,11 +255,7 @@ def _clean_product(changes: ProductChanges) -> tuple[str, ServiceCategory, int, 
     errors: dict[str, object] = {}
     name = required_text(errors, "name", changes.name, NAME_MAX_LENGTH)
     category = choice(errors, "category", changes.category, ServiceCategory)
-    try:
-        fee = parse_yuan(changes.fee_yuan)
-    except BadAmount as bad:
-        errors["fee"] = bad.message
-        fee = 0
+    fee = whole_number(errors, "fee_fen", changes.fee_fen, high=MAX_PRODUCT_FEE_FEN)
     description = optional_text(errors, "description", changes.description, TEXT_MAX_LENGTH)
     if errors:
         raise ValidationFailed(fields=errors)

@@ -15,7 +15,8 @@ from exchange.downloads import csv_download, stored_file_download
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.extensions import db
 from exchange.forms import ServiceForm, flash_error
-from exchange.pagination import PageRequest, optional_id
+from exchange.inputs import id_from_text
+from exchange.pagination import PageRequest
 from exchange.storage import Upload, upload_dir
 from exchange.taxonomy.services import list_regions
 from exchange.vouchers import pages, providers, services
@@ -203,7 +204,7 @@ def apply(program_id: int) -> Any:
     application = _submit(form, lambda: services.apply_for_voucher(db.session, actor, services.ApplicationRequest(
         program_id=program_id, service_category=form.service_category.data or "",
         planned_service=form.planned_service.data or "", amount_fen=_fen(form.amount),
-        justification=form.justification.data or "", provider_id=optional_id(form.provider.data))))
+        justification=form.justification.data or "", provider_id=id_from_text(form.provider.data))))
     if application is not None:
         flash(_("Your application has been sent to the administrators of %(region)s.",
                 region=context.program.region.name), "success")
@@ -278,7 +279,7 @@ def claim(code: str) -> Any:
     def submit() -> Any:
         files = [Upload(f.filename or "", f.stream) for f in (form.files.data or []) if f and f.filename]
         return services.submit_claim(db.session, actor, services.ClaimRequest(
-            voucher_code=context.voucher.code, provider_id=optional_id(form.provider.data),
+            voucher_code=context.voucher.code, provider_id=id_from_text(form.provider.data),
             service_description=form.service_description.data or "", fee_fen=_fen(form.fee),
             contract_reference=form.contract_reference.data or ""), files)
 
@@ -350,7 +351,7 @@ def settlements() -> Any:
 @bp.post("/voucher-settlements")
 @login_required
 def request_settlement() -> Any:
-    program_id = optional_id(request.form.get("program_id"))
+    program_id = id_from_text(request.form.get("program_id"))
     if program_id is None:
         raise NotFound()
     settlement = _attempt(lambda: services.request_settlement(db.session, request_actor(), program_id))
@@ -519,7 +520,7 @@ def provider_console() -> Any:
 
 def _product_changes(form: ProductForm) -> providers.ProductChanges:
     return providers.ProductChanges(name=form.name.data or "", category=form.category.data or "",
-                                    fee_yuan=form.published_fee.data or "", description=form.description.data or "",
+                                    fee_fen=_fen(form.published_fee), description=form.description.data or "",
                                     is_active=bool(form.is_active.data))
 
 
@@ -555,7 +556,7 @@ def record_order() -> Any:
     form = OrderForm()
     redemption = _submit(form, lambda: services.record_redemption(db.session, actor, services.OrderRequest(
         voucher_code=(form.voucher_code.data or "").strip().upper(),
-        service_product_id=optional_id(form.service_product.data), fee_fen=_fen(form.fee),
+        service_product_id=id_from_text(form.service_product.data), fee_fen=_fen(form.fee),
         contract_reference=(form.contract_reference.data or "").strip()), form.idempotency_key.data or None))
     if redemption is None:
         form.idempotency_key.data = new_idempotency_key()  # nothing was recorded: a corrected order is a new one

@@ -17,7 +17,7 @@ from exchange.search import services
 from exchange.search.documents import FACETS
 from exchange.search.meili import FILTERABLE
 from exchange.search.services import SearchParams
-from exchange.search.views import SearchAnswerSchema
+from exchange.search.api import SearchAnswerSchema
 from tests import factories
 from tests.conftest import require_service
 

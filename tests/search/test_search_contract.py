@@ -139,7 +139,7 @@ def test_the_api_answers_as_the_page_and_says_which_backend_answered(app, db, co
 
 
 def test_the_api_answer_is_exactly_what_its_schema_documents(app, db, corpus):
-    from exchange.search.views import SearchAnswerSchema
+    from exchange.search.api import SearchAnswerSchema
 
     for params in ({"q": "电池", "per_page": "3"}, {"q": "gutaidianchi"}, {"q": "只能制造"}, {"region": "TJ"}):
         answer = app.test_client().get("/api/v1/search", query_string=params).get_json()
