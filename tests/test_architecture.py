@@ -15,12 +15,6 @@ from exchange import PROJECT_ROOT
 
 # (importer, imported) imports allowed to close a circle for now.
 CIRCLE_EXCEPTIONS = {
-    # issue 10 item 5 (API registry circle): create_app registers each feature's API blueprint.
-    ("exchange.api", "exchange.accounts.api"),
-    ("exchange.api", "exchange.catalog.api"),
-    ("exchange.api", "exchange.orgs.api"),
-    ("exchange.api", "exchange.search.views"),
-    ("exchange.api", "exchange.vouchers.api"),
     # issue 10 item 3 (one API input kit): the page error handler borrows the API's schema-error translation.
     ("exchange.web", "exchange.api"),
 }
