@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
+import idna
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
@@ -56,14 +58,34 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def canonical_email(raw: str | None) -> str:
+    """The one spelling of an address under which it is stored, looked up and rate-limited.
+
+    NFKC folds full-width and other compatibility forms, IDNA (UTS 46) maps the domain (ideographic
+    full stops included) to its standard form, and the whole is lower case: `enterprise.he@ｄｅｍｏ。cn`
+    and `Enterprise.He@demo.cn` are one account and one login limit. Never fails: text that is not an
+    address is only folded, so that it still has one key.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    local, at, domain = text.rpartition("@")
+    if at and domain:
+        try:
+            domain = idna.decode(idna.encode(domain, uts46=True))
+        except (idna.IDNAError, UnicodeError):
+            pass  # not a domain name: validation refuses it where an address must be valid
+        text = f"{local}@{domain}"
+    return text.lower()
+
+
 def normalize_email(raw: str | None, field: str = "email") -> str:
-    value = (raw or "").strip()
+    """A valid address in its canonical spelling (see canonical_email), or a message for the field."""
+    value = canonical_email(raw)
     if not value:
         raise ValidationFailed(fields={field: _l("Please enter an e-mail address.")})
     if len(value) > EMAIL_MAX_LENGTH:
         raise ValidationFailed(fields={field: _l("This e-mail address is too long.")})
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return canonical_email(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError:
         raise ValidationFailed(fields={field: _l("This is not a valid e-mail address.")}) from None
 
@@ -87,7 +109,7 @@ def check_new_password(password: str | None, field: str = "password") -> str:
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(sa.select(User).where(User.email == email))
+    return session.scalar(sa.select(User).where(User.email == canonical_email(email)))
 
 
 def ensure_email_free(session: Session, email: str, field: str = "email") -> None:
@@ -110,10 +132,7 @@ def _dummy_hash() -> str:
 def authenticate(session: Session, actor: Actor, email: str, password: str) -> User:
     """The user with these credentials; the same error whether the e-mail is known or not."""
     authorize(actor, Action.ACCOUNT_LOG_IN)
-    try:
-        normalized = normalize_email(email)
-    except ValidationFailed:
-        normalized = (email or "").strip().lower()[:EMAIL_MAX_LENGTH]
+    normalized = canonical_email(email)[:EMAIL_MAX_LENGTH]
     if has_control_characters(normalized):  # no account has such an address; the database may not take it
         normalized = _CONTROL_CHARACTERS.sub("\ufffd", normalized)
         user = None
@@ -159,7 +178,7 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     authorize(actor, Action.ACCOUNT_LOG_IN)
     user = find_user_by_email(session, normalize_email(email))
     if user is None or user.is_disabled:
-        record(session, "password_reset.requested_unknown", None, email=email.strip().lower()[:EMAIL_MAX_LENGTH])
+        record(session, "password_reset.requested_unknown", None, email=canonical_email(email)[:EMAIL_MAX_LENGTH])
         session.commit()
         return
     secret, digest = new_secret()
