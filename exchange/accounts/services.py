@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import idna
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,7 @@ from exchange.accounts.passwords import hash_password, password_problem, verify_
 from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from exchange.notifications.links import public_url
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
 from exchange.policy import Action, Actor, authorize, service
@@ -185,7 +186,7 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     session.add(PasswordReset(user_id=user.id, token_hash=digest,
                               expires_at=utcnow() + current_app.config["PASSWORD_RESET_LIFETIME"]))
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        link = url_for("accounts.reset_password", token=secret, _external=True)
+        link = public_url("accounts.reset_password", token=secret)
         enqueue_mail(session, user.email, _("Reset your password"), _(
             "Someone asked to reset the password of your account on the Jing-Jin-Ji Innovation Exchange.\n"
             "Open this link within two hours to choose a new password:\n%(link)s\n"
