@@ -168,6 +168,7 @@ def change_password(session: Session, actor: Actor, current_password: str, new_p
         raise ValidationFailed(fields={"current_password": _l("The current password is not correct.")})
     user.password_hash = hash_password(check_new_password(new_password, "new_password"))
     user.end_all_sessions()
+    _revoke_all_api_tokens(session, user)
     record(session, "password.changed", user.id, user)
     session.commit()
     return user
@@ -217,6 +218,7 @@ def reset_password(session: Session, actor: Actor, secret: str, new_password: st
     user = reset.user
     user.password_hash = hash_password(password)
     user.end_all_sessions()
+    _revoke_all_api_tokens(session, user)
     record(session, "password.reset", user.id, user)
     session.commit()
     return user
@@ -282,6 +284,13 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         record(session, "api_token.revoked", actor.id, token)
         session.commit()
     return token
+
+
+def _revoke_all_api_tokens(session: Session, user: User) -> None:
+    """A new password or a disabled account ends the user's tokens as it ends their sessions:
+    whoever held the old password may have bought one."""
+    session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
 
 
 def user_for_api_token(session: Session, secret: str) -> User | None:
@@ -360,6 +369,8 @@ def set_user_disabled(session: Session, actor: Actor, user_id: int, disabled: bo
         raise Conflict(_l("You cannot disable your own account."))
     user.is_disabled = disabled
     user.end_all_sessions()
+    if disabled:
+        _revoke_all_api_tokens(session, user)
     record(session, "user.disabled" if disabled else "user.enabled", actor.id, user)
     session.commit()
     return user
