@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from exchange.archives import check_zip_bounds
 from exchange.audit.services import record
 from exchange.catalog.models import Attachment, EntryKind
 from exchange.catalog.services import _load
@@ -32,8 +33,9 @@ TYPES = {
 }
 
 
-def detect_type(head: bytes, stream: IO[bytes]) -> str | None:
-    """The file's real type from its first bytes (and, for DOCX, its zip directory)."""
+def detect_type(head: bytes, stream: IO[bytes], field_name: str = "file") -> str | None:
+    """The file's real type from its first bytes (and, for DOCX, its zip directory, whose declared
+    sizes must stay within bounds: a ValidationFailed otherwise)."""
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -44,6 +46,7 @@ def detect_type(head: bytes, stream: IO[bytes]) -> str | None:
         stream.seek(0)
         try:
             with zipfile.ZipFile(stream) as archive:
+                check_zip_bounds(archive, field_name)
                 names = set(archive.namelist())
         except zipfile.BadZipFile:
             return None
@@ -89,7 +92,7 @@ def store_upload(upload: Upload, field_name: str = "file") -> StoredFile:
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise ValidationFailed(fields={field_name: _l("A file may be at most 20 MB.")})
     name = _clean_name(upload.filename)
-    detected = detect_type(data[:16], io.BytesIO(data))
+    detected = detect_type(data[:16], io.BytesIO(data), field_name)
     extension = os.path.splitext(name)[1].lower()
     if detected is None or extension not in TYPES[detected][1]:
         raise ValidationFailed(fields={field_name: _l("Only PDF, PNG, JPEG and DOCX files are accepted, "
