@@ -10,7 +10,7 @@ import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-_DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
+_DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # refused in production  # nosec B105
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -85,7 +85,7 @@ class Config:
     PROVIDER_NOTICE_DAYS = int(os.environ.get("PROVIDER_NOTICE_DAYS", "7"))
     VOUCHER_EXPIRY_CHECK_SECONDS = float(os.environ.get("VOUCHER_EXPIRY_CHECK_SECONDS", "300"))
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # a method name, not a password  # nosec B105
     PASSWORD_MIN_LENGTH = 10
     API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "90")))
     PASSWORD_RESET_LIFETIME = timedelta(hours=2)
@@ -168,8 +168,8 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"  # the test suite's only  # nosec B105
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick  # nosec B105
     RATELIMIT_STORAGE_URI = "memory://"
     RUN_WORKER_IN_PROCESS = False
     SERVER_NAME = None
