@@ -62,7 +62,7 @@ class Config:
     # Links in mail are built from this, never from the Host header a request brings (`flask run`'s
     # address by default). Requests naming a host not in TRUSTED_HOSTS are refused (400); production
     # trusts the host of PUBLIC_URL unless TRUSTED_HOSTS (comma-separated) says otherwise.
-    PUBLIC_URL = _public_url() or "http://localhost:5000"
+    PUBLIC_URL = _public_url() or "http://127.0.0.1:5000"  # where scripts/run-demo serves
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

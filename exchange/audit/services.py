@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
-
 from contextvars import ContextVar, Token
+from typing import Any
 
 from sqlalchemy.orm import Session
 
