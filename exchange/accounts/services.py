@@ -67,7 +67,9 @@ def canonical_email(raw: str | None) -> str:
     and `Enterprise.He@demo.cn` are one account and one login limit. Never fails: text that is not an
     address is only folded, so that it still has one key.
     """
-    text = unicodedata.normalize("NFKC", raw or "").strip()
+    # Only the start of an absurdly long input is looked at: it cannot be a valid address anyway, and the
+    # limiter computes this key for every attempt before anything else bounds the input.
+    text = unicodedata.normalize("NFKC", (raw or "")[:4 * EMAIL_MAX_LENGTH]).strip()
     local, at, domain = text.rpartition("@")
     if at and domain:
         try:

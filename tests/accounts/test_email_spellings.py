@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from exchange.accounts.models import Invitation, User
 from exchange.accounts.services import canonical_email, normalize_email
+from exchange.errors import ValidationFailed
 from exchange.notifications.models import OutboxMessage
 from tests import factories
 
@@ -49,6 +50,14 @@ def test_text_that_is_no_address_still_has_one_key():
     assert canonical_email("ＮＯＴ ＡＮ ＡＤＤＲＥＳＳ") == "not an address"
     assert canonical_email("x@-bad-.") == "x@-bad-."
     assert canonical_email(None) == ""
+
+
+def test_an_absurdly_long_input_is_cut_before_it_is_worked_on():
+    long_input = "x" * 1_000_000 + "@example.cn"
+
+    assert len(canonical_email(long_input)) <= 4 * 254
+    with pytest.raises(ValidationFailed):
+        normalize_email(long_input)
 
 
 def test_validation_keeps_the_canonical_spelling():
@@ -107,7 +116,6 @@ def test_a_new_registration_is_stored_in_the_canonical_spelling(app_db):
 
 
 def test_inviting_another_spelling_of_a_member_is_refused(account, app_db):
-    from exchange.errors import ValidationFailed
     from exchange.orgs.services import invite_member
 
     with app_db() as session:
