@@ -5,10 +5,12 @@ production sets DATABASE_URL, SECRET_KEY, REDIS_URL and, for search, MEILI_URL.
 """
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-_DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"
+_DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # refused in production  # nosec B105
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -16,6 +18,22 @@ def _bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _public_url() -> str | None:
+    """Where people reach the site, for links in mail: PUBLIC_URL, else https:// and SERVER_NAME."""
+    if os.environ.get("PUBLIC_URL"):
+        return os.environ["PUBLIC_URL"].rstrip("/")
+    if os.environ.get("SERVER_NAME"):
+        return f"{os.environ.get('PREFERRED_URL_SCHEME', 'https')}://{os.environ['SERVER_NAME']}"
+    return None
 
 
 class Config:
@@ -41,6 +59,12 @@ class Config:
     # so that per-address login limits and the audit see the client's address.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
+    # Links in mail are built from this, never from the Host header a request brings (`flask run`'s
+    # address by default). Requests naming a host not in TRUSTED_HOSTS are refused (400); production
+    # trusts the host of PUBLIC_URL unless TRUSTED_HOSTS (comma-separated) says otherwise.
+    PUBLIC_URL = _public_url() or "http://127.0.0.1:5000"  # where scripts/run-demo serves
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
+
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which already expires
@@ -61,7 +85,7 @@ class Config:
     PROVIDER_NOTICE_DAYS = int(os.environ.get("PROVIDER_NOTICE_DAYS", "7"))
     VOUCHER_EXPIRY_CHECK_SECONDS = float(os.environ.get("VOUCHER_EXPIRY_CHECK_SECONDS", "300"))
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # a method name, not a password  # nosec B105
     PASSWORD_MIN_LENGTH = 10
     API_TOKEN_LIFETIME = timedelta(days=int(os.environ.get("API_TOKEN_DAYS", "90")))
     PASSWORD_RESET_LIFETIME = timedelta(hours=2)
@@ -79,6 +103,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@jjj-exchange.example")
+    # "smtp" sends through MAIL_SERVER; "log" writes mails to the log with their secret links masked
+    # (no one receives a reset link or an invitation). Production needs MAIL_SERVER or an explicit "log".
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if MAIL_SERVER else "log")
     # The embedded default drains the outbox in a background thread of the web
     # process; production runs `flask --app wsgi worker` instead.
     RUN_WORKER_IN_PROCESS = _bool("RUN_WORKER_IN_PROCESS", True)
@@ -105,6 +132,9 @@ class ProductionConfig(Config):
     FORCE_HTTPS = _bool("FORCE_HTTPS", True)
     RUN_WORKER_IN_PROCESS = _bool("RUN_WORKER_IN_PROCESS", False)
     DEBUG = False  # Flask would otherwise take it from FLASK_DEBUG
+    PUBLIC_URL = _public_url()  # type: ignore[assignment]  # no default: check() asks for it
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or ([urlsplit(PUBLIC_URL).hostname or ""] if PUBLIC_URL else None)
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or "smtp"  # "log" only when asked for by name
 
     def check(self) -> None:
         if _bool("FLASK_DEBUG"):
@@ -118,16 +148,34 @@ class ProductionConfig(Config):
             raise RuntimeError("DATABASE_URL must be set in production")
         if not os.environ.get("REDIS_URL"):
             raise RuntimeError("REDIS_URL must be set in production: login limits must hold across processes")
+        public = urlsplit(self.PUBLIC_URL or "")
+        if public.scheme not in ("http", "https") or not public.hostname or public.path not in ("", "/"):
+            raise RuntimeError(
+                "PUBLIC_URL (e.g. https://exchange.example.cn) or SERVER_NAME must be set in production: "
+                "links in mail are built from it, never from the Host header of a request"
+            )
+        if self.MAIL_BACKEND not in ("smtp", "log"):
+            raise RuntimeError("MAIL_BACKEND must be smtp or log")
+        if self.MAIL_BACKEND == "smtp" and not self.MAIL_SERVER:
+            raise RuntimeError(
+                "MAIL_SERVER must be set in production (or MAIL_BACKEND=log, and no one receives mail)"
+            )
+        if self.MAIL_BACKEND == "log":
+            logging.getLogger("exchange").warning(
+                "MAIL_BACKEND=log: no mail leaves this server; password resets and invitations cannot be used")
 
 
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"  # the test suite's only  # nosec B105
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick  # nosec B105
     RATELIMIT_STORAGE_URI = "memory://"
     RUN_WORKER_IN_PROCESS = False
     SERVER_NAME = None
+    PUBLIC_URL = "http://localhost"  # the test client's host
+    TRUSTED_HOSTS = None
+    MAIL_BACKEND = "log"
 
 
 def config_for(environment: str | None = None) -> Config:

@@ -22,7 +22,9 @@ class SyncSQLAlchemy(SQLAlchemy):
         app.teardown_appcontext_funcs.remove(_close_async_sessions)
 
 
-db = SyncSQLAlchemy()
+# A pooled connection is tested before use and replaced if the server dropped it (a restart, a failover,
+# pg_terminate_backend): otherwise the first request of each process after that fails with a 500.
+db = SyncSQLAlchemy(engine_options={"pool_pre_ping": True})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

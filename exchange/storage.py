@@ -13,6 +13,7 @@ from typing import IO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from exchange.archives import check_zip_bounds
 from exchange.errors import ValidationFailed
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -26,8 +27,9 @@ TYPES = {
 }
 
 
-def detect_type(head: bytes, stream: IO[bytes]) -> str | None:
-    """The file's real type from its first bytes (and, for DOCX, its zip directory)."""
+def detect_type(head: bytes, stream: IO[bytes], field_name: str = "file") -> str | None:
+    """The file's real type from its first bytes (and, for DOCX, its zip directory, whose declared
+    sizes must stay within bounds: a ValidationFailed otherwise)."""
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -38,6 +40,7 @@ def detect_type(head: bytes, stream: IO[bytes]) -> str | None:
         stream.seek(0)
         try:
             with zipfile.ZipFile(stream) as archive:
+                check_zip_bounds(archive, field_name)
                 names = set(archive.namelist())
         except zipfile.BadZipFile:
             return None
@@ -83,7 +86,7 @@ def store_upload(upload: Upload, field_name: str = "file") -> StoredFile:
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise ValidationFailed(fields={field_name: _l("A file may be at most 20 MB.")})
     name = _clean_name(upload.filename)
-    detected = detect_type(data[:16], io.BytesIO(data))
+    detected = detect_type(data[:16], io.BytesIO(data), field_name)
     extension = os.path.splitext(name)[1].lower()
     if detected is None or extension not in TYPES[detected][1]:
         raise ValidationFailed(fields={field_name: _l("Only PDF, PNG, JPEG and DOCX files are accepted, "

@@ -13,7 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from exchange.db import utcnow
@@ -112,6 +112,20 @@ def init_security(app: Flask) -> None:
         session_cookie_http_only=True,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+
+    from exchange.audit.services import reset_client_address, set_client_address
+
+    def bind_client_address() -> None:
+        g.audit_address_token = set_client_address(request.remote_addr)
+
+    # First of all hooks, so that whatever a later hook audits (a denial, a limit) knows the address.
+    app.before_request_funcs.setdefault(None, []).insert(0, bind_client_address)
+
+    @app.teardown_request
+    def unbind_client_address(error: BaseException | None) -> None:
+        token = g.pop("audit_address_token", None)
+        if token is not None:
+            reset_client_address(token)
 
 
 def init_sessions(app: Flask) -> None:
@@ -239,6 +253,12 @@ def init_error_handlers(app: Flask) -> None:
         return error_response(DomainError(
             _l("The form has expired or was not sent from this site. Please reload the page and try again."),
             code="csrf_failed"))
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError) -> Any:
+        # A Host header outside TRUSTED_HOSTS: nothing that needs the host (an error page's links,
+        # url_for) can be built, so the answer is plain text.
+        return current_app.response_class(str(error_for_status(400).message), 400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Any:

@@ -243,3 +243,18 @@ def product_of(session: Session, provider_org_id: int):  # type: ignore[no-untyp
 
     return session.scalars(sa.select(ServiceProduct).where(ServiceProduct.provider_id == provider_org_id)
                            .order_by(ServiceProduct.id)).first()
+
+
+# Files ------------------------------------------------------------------------------------
+
+def zip_declaring(content: bytes, member: str, unpacked_size: int) -> bytes:
+    """The archive with the uncompressed size its directory declares for `member` set to `unpacked_size`,
+    as a zip bomb declares it (deflating a real gigabyte would only slow the test down)."""
+    data = bytearray(content)
+    record = data.index(b"PK\x01\x02")  # the first central directory record
+    while True:
+        name_length = int.from_bytes(data[record + 28:record + 30], "little")
+        if data[record + 46:record + 46 + name_length] == member.encode():
+            data[record + 24:record + 28] = unpacked_size.to_bytes(4, "little")
+            return bytes(data)
+        record = data.index(b"PK\x01\x02", record + 4)

@@ -68,3 +68,44 @@ def test_the_models_agree_with_the_migrations(empty_database):
             differences = compare_metadata(context, metadata)
         db.engine.dispose()
     assert differences == []
+
+
+def _user_row(number: int, email: str) -> dict[str, object]:
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    return {"id": number, "email": email, "display_name": f"user {number}", "password_hash": "x",
+            "role": "platform_admin", "is_org_owner": False, "is_disabled": False, "session_version": 1,
+            "created_at": now, "updated_at": now}
+
+
+def test_stored_addresses_are_brought_to_their_canonical_spelling(empty_database):
+    app = make_app(empty_database)
+    with app.app_context():
+        config = alembic_config()
+        command.upgrade(config, "0003")
+        users = metadata.tables["users"]
+        with db.engine.begin() as connection:
+            connection.execute(users.insert(), [_user_row(1, "Enterprise.He@ｄｅｍｏ。jjj-exchange.cn"),
+                                                _user_row(2, "plain@example.cn")])
+
+        command.upgrade(config, "head")
+
+        with db.engine.connect() as connection:
+            stored = dict(connection.execute(sa.select(users.c.id, users.c.email)).all())
+        db.engine.dispose()
+    assert stored == {1: "enterprise.he@demo.jjj-exchange.cn", 2: "plain@example.cn"}
+
+
+def test_two_accounts_under_spellings_of_one_address_stop_the_migration_with_their_ids(empty_database):
+    app = make_app(empty_database)
+    with app.app_context():
+        config = alembic_config()
+        command.upgrade(config, "0003")
+        with db.engine.begin() as connection:
+            connection.execute(metadata.tables["users"].insert(),
+                               [_user_row(7, "he@demo.cn"), _user_row(8, "HE@ｄｅｍｏ.cn")])
+
+        with pytest.raises(RuntimeError, match="he@demo.cn: users 7, 8"):
+            command.upgrade(config, "head")
+        db.engine.dispose()

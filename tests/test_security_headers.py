@@ -246,10 +246,13 @@ def start_in_production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     import config
 
     def start(**environment: str) -> Flask:
-        for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FLASK_DEBUG", "EXCHANGE_ENV", "FORCE_HTTPS"):
+        for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FLASK_DEBUG", "EXCHANGE_ENV", "FORCE_HTTPS",
+                     "PUBLIC_URL", "SERVER_NAME", "TRUSTED_HOSTS", "MAIL_SERVER", "MAIL_BACKEND"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite'}")
         monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+        monkeypatch.setenv("PUBLIC_URL", "https://localhost")  # the test client's host
+        monkeypatch.setenv("MAIL_SERVER", "smtp.example.cn")
         for name, value in environment.items():
             if value is None:
                 monkeypatch.delenv(name, raising=False)
@@ -291,3 +294,50 @@ def test_production_sends_plain_http_to_https(start_in_production):
 
     assert response.status_code in (301, 302)
     assert response.headers["Location"].startswith("https://")
+
+
+@pytest.mark.parametrize("public_url", [None, "", "exchange.example.cn", "ftp://exchange.example.cn",
+                                        "https://exchange.example.cn/portal"],
+                         ids=["unset", "empty", "no scheme", "not http", "with a path"])
+def test_production_refuses_to_start_without_a_public_address_for_links_in_mail(start_in_production, public_url):
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        start_in_production(SECRET_KEY=GOOD_SECRET, PUBLIC_URL=public_url)
+
+
+def test_production_takes_the_public_address_from_server_name_too(start_in_production):
+    app = start_in_production(SECRET_KEY=GOOD_SECRET, PUBLIC_URL=None, SERVER_NAME="exchange.example.cn")
+
+    assert app.config["PUBLIC_URL"] == "https://exchange.example.cn"
+
+
+def test_production_answers_only_requests_for_its_own_host(start_in_production):
+    client = start_in_production(SECRET_KEY=GOOD_SECRET, PUBLIC_URL="https://exchange.example.cn").test_client()
+
+    forged = client.get("/login", base_url="https://evil.example")
+    real = client.get("/login", base_url="https://exchange.example.cn")
+
+    assert forged.status_code == 400
+    assert "evil.example" not in forged.get_data(as_text=True)
+    assert forged.headers["X-Content-Type-Options"] == "nosniff"
+    assert real.status_code == 200
+
+
+def test_production_trusts_the_hosts_it_is_told_to(start_in_production):
+    client = start_in_production(SECRET_KEY=GOOD_SECRET, PUBLIC_URL="https://exchange.example.cn",
+                                 TRUSTED_HOSTS="exchange.example.cn, 10.0.0.5").test_client()
+
+    assert client.get("/login", base_url="https://10.0.0.5").status_code == 200
+    assert client.get("/login", base_url="https://evil.example").status_code == 400
+
+
+def test_production_refuses_to_start_without_a_mail_server(start_in_production):
+    with pytest.raises(RuntimeError, match="MAIL_SERVER"):
+        start_in_production(SECRET_KEY=GOOD_SECRET, MAIL_SERVER=None)
+
+
+def test_production_writes_mail_to_the_log_only_when_told_so_explicitly(start_in_production, caplog):
+    with caplog.at_level("WARNING", logger="exchange"):
+        app = start_in_production(SECRET_KEY=GOOD_SECRET, MAIL_SERVER=None, MAIL_BACKEND="log")
+
+    assert app.config["MAIL_BACKEND"] == "log"
+    assert "MAIL_BACKEND=log" in caplog.text

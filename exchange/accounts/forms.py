@@ -43,7 +43,7 @@ class PasswordResetRequestForm(ServiceForm):
 
 
 class PasswordResetForm(NewPasswordMixin, ServiceForm):
-    field_aliases = {"password": "new_password"}
+    field_aliases = {"password": "new_password"}  # field names, not a password  # nosec B105
 
 
 class TokenForm(ServiceForm):

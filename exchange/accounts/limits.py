@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import current_app, request
 
+from exchange.accounts.models import EMAIL_MAX_LENGTH
+from exchange.accounts.services import canonical_email
 from exchange.extensions import limiter
 
 
 def _submitted_email() -> str:
     data: Any = request.get_json(silent=True) if request.is_json else request.form
     email = data.get("email") if isinstance(data, dict) or hasattr(data, "get") else None
-    return str(email or "").strip().lower()[:254]
+    return canonical_email(str(email or ""))[:EMAIL_MAX_LENGTH]
 
 
 def _account_key() -> str:

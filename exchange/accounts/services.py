@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
+import idna
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +30,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.inputs import has_control_characters, replace_control_characters
+from exchange.notifications.links import public_url
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
 from exchange.policy import Action, Actor, authorize
@@ -50,14 +53,36 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def canonical_email(raw: str | None) -> str:
+    """The one spelling of an address under which it is stored, looked up and rate-limited.
+
+    NFKC folds full-width and other compatibility forms, IDNA (UTS 46) maps the domain (ideographic
+    full stops included) to its standard form, and the whole is lower case: `enterprise.he@ｄｅｍｏ。cn`
+    and `Enterprise.He@demo.cn` are one account and one login limit. Never fails: text that is not an
+    address is only folded, so that it still has one key.
+    """
+    # Only the start of an absurdly long input is looked at: it cannot be a valid address anyway, and the
+    # limiter computes this key for every attempt before anything else bounds the input.
+    text = unicodedata.normalize("NFKC", (raw or "")[:4 * EMAIL_MAX_LENGTH]).strip()
+    local, at, domain = text.rpartition("@")
+    if at and domain:
+        try:
+            domain = idna.decode(idna.encode(domain, uts46=True))
+        except (idna.IDNAError, UnicodeError):
+            pass  # not a domain name: validation refuses it where an address must be valid
+        text = f"{local}@{domain}"
+    return text.lower()
+
+
 def normalize_email(raw: str | None, field: str = "email") -> str:
-    value = (raw or "").strip()
+    """A valid address in its canonical spelling (see canonical_email), or a message for the field."""
+    value = canonical_email(raw)
     if not value:
         raise ValidationFailed(fields={field: _l("Please enter an e-mail address.")})
     if len(value) > EMAIL_MAX_LENGTH:
         raise ValidationFailed(fields={field: _l("This e-mail address is too long.")})
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return canonical_email(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError:
         raise ValidationFailed(fields={field: _l("This is not a valid e-mail address.")}) from None
 
@@ -81,7 +106,7 @@ def check_new_password(password: str | None, field: str = "password") -> str:
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(sa.select(User).where(User.email == email))
+    return session.scalar(sa.select(User).where(User.email == canonical_email(email)))
 
 
 def ensure_email_free(session: Session, email: str, field: str = "email") -> None:
@@ -104,10 +129,7 @@ def _dummy_hash() -> str:
 def authenticate(session: Session, actor: Actor, email: str, password: str) -> User:
     """The user with these credentials; the same error whether the e-mail is known or not."""
     authorize(actor, Action.ACCOUNT_LOG_IN)
-    try:
-        normalized = normalize_email(email)
-    except ValidationFailed:
-        normalized = (email or "").strip().lower()[:EMAIL_MAX_LENGTH]
+    normalized = canonical_email(email)[:EMAIL_MAX_LENGTH]
     if has_control_characters(normalized):  # no account has such an address; the database may not take it
         normalized = replace_control_characters(normalized)
         user = None
@@ -145,6 +167,7 @@ def change_password(session: Session, actor: Actor, current_password: str, new_p
         raise ValidationFailed(fields={"current_password": _l("The current password is not correct.")})
     user.password_hash = hash_password(check_new_password(new_password, "new_password"))
     user.end_all_sessions()
+    _revoke_all_api_tokens(session, user)
     record(session, "password.changed", user.id, user)
     return user
 
@@ -155,13 +178,13 @@ def request_password_reset(session: Session, actor: Actor, email: str) -> None:
     authorize(actor, Action.ACCOUNT_LOG_IN)
     user = find_user_by_email(session, normalize_email(email))
     if user is None or user.is_disabled:
-        record(session, "password_reset.requested_unknown", None, email=email.strip().lower()[:EMAIL_MAX_LENGTH])
+        record(session, "password_reset.requested_unknown", None, email=canonical_email(email)[:EMAIL_MAX_LENGTH])
         return
     secret, digest = new_secret()
     session.add(PasswordReset(user_id=user.id, token_hash=digest,
                               expires_at=utcnow() + current_app.config["PASSWORD_RESET_LIFETIME"]))
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        link = url_for("accounts.reset_password", token=secret, _external=True)
+        link = public_url("accounts.reset_password", token=secret)
         enqueue_mail(session, user.email, _("Reset your password"), _(
             "Someone asked to reset the password of your account on the Jing-Jin-Ji Innovation Exchange.\n"
             "Open this link within two hours to choose a new password:\n%(link)s\n"
@@ -191,6 +214,7 @@ def reset_password(session: Session, actor: Actor, secret: str, new_password: st
     user = reset.user
     user.password_hash = hash_password(password)
     user.end_all_sessions()
+    _revoke_all_api_tokens(session, user)
     record(session, "password.reset", user.id, user)
     return user
 
@@ -252,6 +276,13 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         record(session, "api_token.revoked", actor.id, token)
     return token
+
+
+def _revoke_all_api_tokens(session: Session, user: User) -> None:
+    """A new password or a disabled account ends the user's tokens as it ends their sessions:
+    whoever held the old password may have bought one."""
+    session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
 
 
 def user_for_api_token(session: Session, secret: str) -> User | None:
@@ -329,6 +360,8 @@ def set_user_disabled(session: Session, actor: Actor, user_id: int, disabled: bo
         raise Conflict(_l("You cannot disable your own account."))
     user.is_disabled = disabled
     user.end_all_sessions()
+    if disabled:
+        _revoke_all_api_tokens(session, user)
     record(session, "user.disabled" if disabled else "user.enabled", actor.id, user)
     return user
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar, Token
 from typing import Any
 
-from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from exchange.audit.models import AuditEvent
@@ -15,10 +15,21 @@ log = logging.getLogger("exchange.audit")
 SECRET_KEYS = frozenset({"password", "token", "secret", "password_hash", "new_password"})
 
 
+# The address of the client whose request is being served, set by the web layer for the request's
+# duration (exchange.web.init_security); empty in the worker and on the command line.
+_client_address: ContextVar[str] = ContextVar("audit_client_address", default="")
+
+
+def set_client_address(address: str | None) -> Token[str]:
+    return _client_address.set((address or "")[:45])
+
+
+def reset_client_address(token: Token[str]) -> None:
+    _client_address.reset(token)
+
+
 def client_address() -> str:
-    if has_request_context():
-        return (request.remote_addr or "")[:45]
-    return ""
+    return _client_address.get()
 
 
 def escape_for_log(value: str) -> str:

@@ -51,7 +51,10 @@ class EventSchema(ma.Schema):
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String(required=True)
     reason = ma.fields.String()
-    actor = ma.fields.Function(lambda event: event.actor.display_name if event.actor else None, allow_none=True)
+    actor = ma.fields.String(attribute="actor_name", allow_none=True,
+                             metadata={"description": "The name of who acted: only for the owning organisation "
+                                                      "and the administrators; null for everyone else"})
+    actor_role = ma.fields.String(allow_none=True, metadata={"description": "The role in which they acted"})
     occurred_at = ma.fields.AwareDateTime(required=True)
 
 

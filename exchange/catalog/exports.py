@@ -5,6 +5,7 @@ import csv
 import io
 import logging
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from exchange.archives import check_zip_bounds
 from exchange.audit.services import record
 from exchange.catalog.models import ENTRY_MODELS, EntryEvent, EntryKind, EntryStatus
 from exchange.catalog.services import (
@@ -75,6 +77,8 @@ def read_rows(filename: str, stream: IO[bytes]) -> list[dict[str, Any]]:
     lower = (filename or "").lower()
     try:
         if lower.endswith(".xlsx") and data.startswith(b"PK"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                check_zip_bounds(archive)
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
             table = [[("" if cell is None else cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
         elif lower.endswith(".csv"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectin_polymorphic, selectinload
 
+from exchange.accounts.models import Role
 from exchange.audit.services import record
 from exchange.catalog.lifecycle import ILLEGAL_MESSAGES, TRANSITIONS, Transition
 from exchange.catalog.models import (
@@ -287,12 +289,31 @@ def get_entry(session: Session, actor: Actor, kind: EntryKind, entry_id: int) ->
                      can(actor, Action.ENTRY_EDIT, entry), can(actor, Action.ENTRY_DELETE, entry))
 
 
+@dataclass(frozen=True)
+class HistoryEvent:
+    action: str
+    from_status: EntryStatus | None
+    to_status: EntryStatus
+    reason: str
+    occurred_at: datetime
+    actor_role: Role | None
+    actor_name: str | None  # None unless the viewer may know who acted
+
+
 @service
-def entry_history(session: Session, actor: Actor, kind: EntryKind, entry_id: int) -> list[EntryEvent]:
+def entry_history(session: Session, actor: Actor, kind: EntryKind, entry_id: int) -> list[HistoryEvent]:
+    """Who moved the entry from which state to which, when and why. The public learns the role of
+    whoever acted; their names are for the circle that may see the entry's contact data (the owning
+    organisation, the region's administrators and the platform's)."""
     entry = _load(session, kind, entry_id)
     authorize(actor, Action.ENTRY_VIEW, entry)
-    return list(session.scalars(sa.select(EntryEvent).where(EntryEvent.entry_id == entry.id)
-                                .options(selectinload(EntryEvent.actor)).order_by(EntryEvent.id)))
+    show_names = can(actor, Action.ENTRY_VIEW_CONTACT, entry)
+    events = session.scalars(sa.select(EntryEvent).where(EntryEvent.entry_id == entry.id)
+                             .options(selectinload(EntryEvent.actor)).order_by(EntryEvent.id))
+    return [HistoryEvent(event.action, event.from_status, event.to_status, event.reason, event.occurred_at,
+                         event.actor.role if event.actor else None,
+                         event.actor.display_name if event.actor and show_names else None)
+            for event in events]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from exchange.taxonomy.models import District
 from exchange.taxonomy.services import SEED_DIR, load_reference_data
 
 # Documented in the README; these accounts exist only where demo data was loaded.
-DEMO_PASSWORD = "jjj-demo-2026"
+DEMO_PASSWORD = "jjj-demo-2026"  # demo data only  # nosec B105
 
 
 def load_demo_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int]:

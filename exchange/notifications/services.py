@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import threading
 import time
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session, object_session
 
 from exchange.notifications import outbox
+from exchange.notifications.links import public_link
 from exchange.notifications.models import OutboxMessage
 from exchange.unit_of_work import after_commit, unit_of_work_running
 
@@ -27,11 +29,20 @@ def enqueue_mail(session: Session, to: str, subject: str, body: str) -> OutboxMe
     return outbox.stage(session, outbox.MAIL, {"to": to, "subject": subject, "body": body})
 
 
+# What new_secret() makes (43 URL-safe characters) and anything as long: reset and invitation
+# secrets live in mail bodies, and a log is read by more people than a mailbox.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9_-]{32,}")
+
+
+def mask_secrets(text: str) -> str:
+    return _SECRET_LIKE.sub("[secret hidden]", text)
+
+
 def deliver_mail(payload: Mapping[str, Any]) -> None:
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        # Development: the mail goes to the log, where a developer can follow its link.
-        log.info("mail to=%s subject=%s\n%s", payload["to"], payload["subject"], payload["body"])
+    if config["MAIL_BACKEND"] == "log":
+        # Development (or MAIL_BACKEND=log): the mail goes to the log, its secrets masked.
+        log.info("mail to=%s subject=%s\n%s", payload["to"], payload["subject"], mask_secrets(payload["body"]))
         return
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
@@ -125,10 +136,4 @@ def notify(session: Session, user_id: int, subject: Callable[[], str], body: Cal
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject_text, body_text = subject(), body()
     session.add(Notification(user_id=user.id, subject=subject_text[:200], body=body_text, link=link))
-    enqueue_mail(session, user.email, subject_text, f"{body_text}\n{url_root()}{link}")
-
-
-def url_root() -> str:
-    from flask import has_request_context, request
-
-    return request.url_root.rstrip("/") if has_request_context() else ""
+    enqueue_mail(session, user.email, subject_text, f"{body_text}\n{public_link(link)}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +27,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.inputs import has_control_characters, is_id
+from exchange.notifications.links import public_url
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs import credit_code
 from exchange.orgs.models import (
@@ -357,7 +358,7 @@ def invite_member(session: Session, actor: Actor, organization_id: int, email: s
                             token_hash=digest, expires_at=utcnow() + current_app.config["INVITATION_LIFETIME"])
     session.add(invitation)
     session.flush()
-    link = url_for("orgs.accept_invitation", token=secret, _external=True)
+    link = public_url("orgs.accept_invitation", token=secret)
     enqueue_mail(session, address, _("You are invited to join %(name)s", name=organization.name), _(
         "%(inviter)s invites you to join %(name)s on the Jing-Jin-Ji Innovation Exchange.\n"
         "Open this link within seven days to create your account:\n%(link)s",

@@ -61,8 +61,9 @@ SCHEMA = (
 )
 
 # The SQL of each facet's counts over the candidates; modes are counted per combination and split afterwards.
+# (Facet names are the constants of FACETS, as are the names put into the queries of search() below.)
 FACET_COUNTS = " UNION ALL ".join(
-    f"SELECT '{facet}', {facet}, count(*) FROM candidates WHERE {facet} IS NOT NULL GROUP BY {facet}"
+    f"SELECT '{facet}', {facet}, count(*) FROM candidates WHERE {facet} IS NOT NULL GROUP BY {facet}"  # nosec B608
     for facet in FACETS)
 
 # Entries without a price last in both price orders.
@@ -221,7 +222,7 @@ class EmbeddedBackend:
             # index, cheaper than copying every visible row first.
             materialized = "MATERIALIZED" if match is not None or few else "NOT MATERIALIZED"
             counts = connection.execute(
-                f"WITH candidates AS {materialized} (SELECT {', '.join(FILTER_COLUMNS)} FROM {source} "  # noqa: S608
+                f"WITH candidates AS {materialized} (SELECT {', '.join(FILTER_COLUMNS)} FROM {source} "  # noqa: S608  # nosec B608
                 f"WHERE {where}) SELECT 'total', NULL, count(*) FROM candidates UNION ALL {FACET_COUNTS}",
                 [*seen_params, *filter_params])
             for facet, value, number in counts:
@@ -235,10 +236,11 @@ class EmbeddedBackend:
         seen, seen_params = _any_of(_visibility(query.labels))
         order = ORDERS.get(query.sort) or (RELEVANCE if match is not None else ORDERS["newest"])
         page = [row[0] for row in connection.execute(
-            f"SELECT d.docid FROM {source} WHERE {' AND '.join([seen, *filters])} "  # noqa: S608
+            f"SELECT d.docid FROM {source} WHERE {' AND '.join([seen, *filters])} "  # noqa: S608  # nosec B608
             f"ORDER BY {order} LIMIT ? OFFSET ?", [*seen_params, *filter_params, query.per_page, query.offset])]
+        # nosemgrep: raw-sql-string-formatting — only placeholders are put in
         shown = dict(connection.execute(
-            f"SELECT docid, hit FROM documents WHERE docid IN ({','.join('?' * len(page))})", page))  # noqa: S608
+            f"SELECT docid, hit FROM documents WHERE docid IN ({','.join('?' * len(page))})", page))  # noqa: S608  # nosec B608
         return SearchResult(hits=[hit_from(json.loads(shown[docid])) for docid in page], total=total,
                             facets=facets, backend=self.name)
 
@@ -250,12 +252,12 @@ def _visibility(labels: tuple[str, ...] | None) -> list[tuple[str, list[str], bo
     if labels is None:
         return [("1", [], False)]
     others = [label for label in labels if label != PUBLIC]
-    marks = ",".join("?" * len(others))
+    marks = ",".join("?" * len(others))  # the SQL below gets only these placeholders; the labels are bound
     if PUBLIC not in labels:
-        return [(f"d.docid IN (SELECT docid FROM document_labels WHERE label IN ({marks}))", others, True)]
+        return [(f"d.docid IN (SELECT docid FROM document_labels WHERE label IN ({marks}))", others, True)]  # nosec B608
     parts = [("d.public = 1", [], False)]
     if others:
-        parts.append((f"d.docid IN (SELECT docid FROM document_labels WHERE label IN ({marks}) AND public = 0)",
+        parts.append((f"d.docid IN (SELECT docid FROM document_labels WHERE label IN ({marks}) AND public = 0)",  # nosec B608
                       others, True))
     return parts
 

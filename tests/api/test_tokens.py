@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.accounts import services as account_services
-from exchange.accounts.models import ApiToken
+from exchange.accounts.models import ApiToken, PasswordReset
 from exchange.db import utcnow
 from exchange.models import metadata
 from tests import factories
@@ -130,6 +130,57 @@ def test_the_token_of_a_disabled_user_is_refused(app_db, member, browser):
         account_services.set_user_disabled(session, factories.platform_admin(session), member["id"], True)
 
     assert_error_shape(browser.client.get("/api/v1/me", headers=bearer(secret)), 401, "invalid_token")
+
+
+def test_a_disabled_user_enabled_again_needs_new_tokens(app_db, member, browser):
+    secret = create_token(browser, member["email"]).get_json()["token"]
+    with app_db() as session:
+        admin = factories.platform_admin(session)
+        account_services.set_user_disabled(session, admin, member["id"], True)
+        account_services.set_user_disabled(session, admin, member["id"], False)
+
+    assert_error_shape(browser.client.get("/api/v1/me", headers=bearer(secret)), 401, "invalid_token")
+    assert create_token(browser, member["email"]).status_code == 201
+
+
+def test_a_password_change_revokes_every_token_of_the_user(app_db, member, browser, new_browser):
+    secrets = [create_token(browser, member["email"], name=name).get_json()["token"] for name in ("cli", "laptop")]
+    page = new_browser()
+    page.login(member["email"], factories.PASSWORD)
+
+    changed = page.post("/account/password", {"current_password": factories.PASSWORD,
+                                              "new_password": "another long passphrase",
+                                              "confirm": "another long passphrase"})
+
+    assert changed.status_code == 302
+    for secret in secrets:
+        assert_error_shape(browser.client.get("/api/v1/me", headers=bearer(secret)), 401, "invalid_token")
+    listed = browser.client.get("/api/v1/auth/tokens", headers=bearer(
+        create_token(browser, member["email"], password="another long passphrase").get_json()["token"]))
+    assert [item["revoked_at"] is not None for item in listed.get_json()] == [False, True, True]
+
+
+def test_a_password_reset_revokes_every_token_of_the_user(app_db, member, browser):
+    secret = create_token(browser, member["email"]).get_json()["token"]
+    with app_db() as session:
+        account_services.request_password_reset(session, factories.platform_admin(session), member["email"])
+        [reset] = session.scalars(sa.select(PasswordReset)).all()
+        reset.token_hash = account_services.hash_secret("known-reset-secret")  # the mailed secret, for the test
+        session.commit()
+        account_services.reset_password(session, factories.platform_admin(session), "known-reset-secret",
+                                        "another long passphrase")
+
+    assert_error_shape(browser.client.get("/api/v1/me", headers=bearer(secret)), 401, "invalid_token")
+
+
+def test_other_users_keep_their_tokens(app_db, member, browser):
+    with app_db() as session:
+        other = factories.organization(session).owner.email
+    kept = create_token(browser, other).get_json()["token"]
+    with app_db() as session:
+        account_services.set_user_disabled(session, factories.platform_admin(session), member["id"], True)
+
+    assert browser.client.get("/api/v1/me", headers=bearer(kept)).status_code == 200
 
 
 @pytest.mark.parametrize("parameter", ["access_token", "token", "bearer", "api_key"])

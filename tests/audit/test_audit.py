@@ -223,3 +223,15 @@ def test_audit_events_cannot_be_changed_or_deleted_by_orm_bulk_statements(app_db
             session.execute(statement)
         session.rollback()
     assert the_event(app_db, "login.succeeded").id == one_event
+
+
+def test_what_happens_outside_a_request_is_recorded_without_an_address_even_after_one(app_db, member, browser):
+    from exchange.accounts.services import set_user_disabled
+
+    browser.post("/login", {"email": member["email"], "password": factories.PASSWORD}, **FROM_ADDRESS)
+    with app_db() as session:  # as the command line or the worker would
+        set_user_disabled(session, factories.platform_admin(session), member["id"], True)
+
+    assert the_event(app_db, "login.succeeded").ip_address == ADDRESS
+    assert the_event(app_db, "user.disabled").ip_address == ""
+

@@ -82,3 +82,29 @@ def test_uploads_are_stored_outside_the_static_folder(app):
         from exchange.storage import upload_dir
 
         assert static not in upload_dir().resolve().parents
+
+
+def test_a_docx_that_unpacks_to_a_gigabyte_is_refused_with_a_message(browser, draft_and_owner):
+    draft, _ = draft_and_owner
+    bomb = factories.zip_declaring(docx_bytes(), "word/document.xml", 2**30)
+
+    assert upload(browser, draft.id, "炸弹.docx", bomb).status_code == 302
+
+    page = browser.get(f"/achievements/{draft.id}").get_data(as_text=True)
+    assert "flash-error" in page and "炸弹.docx" not in page
+    assert "200 MB" in page
+
+
+def test_a_docx_of_thousands_of_parts_is_refused(browser, draft_and_owner):
+    draft, _ = draft_and_owner
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        for number in range(2001):
+            archive.writestr(f"word/media/{number}.xml", "")
+
+    assert upload(browser, draft.id, "碎片.docx", buffer.getvalue()).status_code == 302
+
+    page = browser.get(f"/achievements/{draft.id}").get_data(as_text=True)
+    assert "flash-error" in page and "碎片.docx" not in page

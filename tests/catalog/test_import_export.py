@@ -89,6 +89,17 @@ def test_an_unreadable_file_is_explained(browser, db):
     assert response.status_code == 422 and "field-error" in response.get_data(as_text=True)
 
 
+def test_a_workbook_that_unpacks_to_a_gigabyte_is_refused_unopened(browser, db):
+    browser.login(factories.region_admin(db, "TJ").email, factories.PASSWORD)
+    org = factories.organization(db, kind="enterprise", region="TJ").organization
+    bomb = factories.zip_declaring(xlsx_file([need_row(org, "需求一")]).getvalue(), "xl/worksheets/sheet1.xml", 2**30)
+
+    response = post_import(browser, "need", "needs.xlsx", io.BytesIO(bomb))
+
+    assert response.status_code == 422 and "200 MB" in response.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(Entry)) == 0
+
+
 def test_a_filtered_list_exports_to_csv_and_xlsx(app, db):
     factories.entry(db, "achievement", region="TJ", title="=HYPERLINK(\"http://evil\")")
     factories.entry(db, "achievement", region="BJ", title="北京的成果")

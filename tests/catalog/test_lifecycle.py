@@ -78,7 +78,7 @@ def test_every_transition_is_recorded_with_who_when_and_why(db):
         ("submit", EntryStatus.DRAFT, EntryStatus.SUBMITTED),
         ("reject", EntryStatus.SUBMITTED, EntryStatus.REJECTED),
     ]
-    assert history[-1].reason == "资料不完整，请补充检测报告。" and history[-1].actor.role.value == "regional_admin"
+    assert history[-1].reason == "资料不完整，请补充检测报告。" and history[-1].actor_role.value == "regional_admin"
     assert all(e.occurred_at.tzinfo is not None for e in history)
 
 
