@@ -20,16 +20,7 @@ CIRCLE_EXCEPTIONS = {
 }
 
 # (module, name imported from flask) allowed for now.
-WEB_NAME_EXCEPTIONS = {
-    # issue 10 item 4 / issue 15: the web layer passes the client's address and the public URL.
-    ("exchange.audit.services", "request"),
-    ("exchange.notifications.services", "request"),
-    # issue 15 (links from the configured public URL) and issue 10 item 4: services build no URLs.
-    ("exchange.accounts.services", "url_for"),
-    ("exchange.catalog.services", "url_for"),
-    ("exchange.orgs.services", "url_for"),
-    ("exchange.vouchers.messages", "url_for"),
-}
+WEB_NAME_EXCEPTIONS: set[tuple[str, str]] = set()
 WEB_NAMES = {"request", "url_for", "render_template", "session"}
 
 

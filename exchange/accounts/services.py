@@ -30,7 +30,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.inputs import has_control_characters, replace_control_characters
-from exchange.notifications.links import public_url
+from exchange.links import public_url
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs.models import Organization
 from exchange.policy import Action, Actor, authorize

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectin_polymorphic, selectinload
@@ -33,6 +32,7 @@ from exchange.catalog.models import (
 from exchange.catalog.specs import KINDS, Context, FieldSpec, Invalid, KindSpec
 from exchange.db import utcnow
 from exchange.errors import Conflict, DomainError, NotFound, ValidationFailed
+from exchange.links import site_path
 from exchange.notifications import outbox
 from exchange.notifications.services import notify
 from exchange.orgs.models import Organization
@@ -220,7 +220,7 @@ def _apply_transition(session: Session, actor: Actor, entry: Entry, transition: 
 
 def _tell_submitter(session: Session, entry: Entry) -> None:
     recipient = entry.submitted_by_id or entry.created_by_id
-    link = url_for("catalog.detail", kind=entry.kind.plural, entry_id=entry.id)
+    link = site_path("catalog.detail", kind=entry.kind.plural, entry_id=entry.id)
     if entry.status is EntryStatus.APPROVED:
         notify(session, recipient, lambda: _("Published: %(title)s", title=entry.title),
                lambda: _("Your %(kind)s “%(title)s” has been approved and is now public.",

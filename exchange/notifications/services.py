@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session, object_session
 
 from exchange.notifications import outbox
-from exchange.notifications.links import public_link
+from exchange.links import public_link
 from exchange.notifications.models import OutboxMessage
 from exchange.unit_of_work import after_commit, unit_of_work_running
 

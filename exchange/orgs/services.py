@@ -27,7 +27,7 @@ from exchange.audit.services import record
 from exchange.db import utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.inputs import has_control_characters, is_id
-from exchange.notifications.links import public_url
+from exchange.links import public_url
 from exchange.notifications.services import enqueue_mail
 from exchange.orgs import credit_code
 from exchange.orgs.models import (

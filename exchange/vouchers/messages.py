@@ -5,11 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from exchange.accounts.models import User
+from exchange.links import site_path
 from exchange.notifications.services import notify
 from exchange.vouchers.money import format_fen
 
@@ -58,16 +58,10 @@ MESSAGES: dict[str, tuple[Callable[[Any], str], Callable[[Any], str], Callable[[
 }
 
 
-def _link(endpoint: str, values: dict[str, Any]) -> str:
-    if has_request_context():
-        return url_for(endpoint, **values)
-    with current_app.test_request_context("/"):  # the worker (expiry warnings) builds links too
-        return url_for(endpoint, **values)
-
-
 def notify_organization(session: Session, organization_id: int, event: str, subject_object: Any) -> None:
     subject, body, target = MESSAGES[event]
-    link = _link(*target(subject_object))
+    endpoint, values = target(subject_object)
+    link = site_path(endpoint, **values)
     member_ids = session.scalars(sa.select(User.id).where(User.organization_id == organization_id,
                                                           User.is_disabled.is_(False)))
     for user_id in member_ids:

@@ -81,7 +81,7 @@ def test_a_notification_mailed_from_a_request_under_a_forged_host_links_to_the_p
 
 
 def test_the_worker_and_the_command_line_build_the_same_links_without_a_request(app):
-    from exchange.notifications.links import public_url
+    from exchange.links import public_url
 
     with app.app_context():
         assert public_url("accounts.reset_password", token="abc") == f"{PUBLIC_URL}/password/reset/abc"

@@ -15,6 +15,12 @@ def public_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def site_path(endpoint: str, **values: Any) -> str:
+    """The path of an endpoint (`/achievements/7`), as stored with an inbox message; needs no request."""
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT", "/"))
+    return adapter.build(endpoint, values)
+
+
 def public_link(path: str) -> str:
     """The absolute address of a site path such as `/achievements/7`."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
