@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.notifications.models import OutboxMessage
-from exchange.notifications.services import drain_outbox
+from exchange.notifications.outbox import drain
 from tests import factories
 
 PUBLIC_URL = "https://exchange.example.cn"
@@ -102,7 +102,7 @@ def test_the_mail_log_shows_the_mail_but_not_its_secret(owner, app, app_db, brow
     token = link.rsplit("/", 1)[1]
 
     with caplog.at_level(logging.INFO, logger="exchange.worker"), app_db() as session:
-        assert drain_outbox(session) >= 1
+        assert drain(session) >= 1
 
     logged = caplog.text
     assert owner["email"] in logged and f"{PUBLIC_URL}/password/reset/" in logged
