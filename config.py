@@ -66,6 +66,8 @@ class Config:
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # Where attachments and claim evidence are stored (default: instance/uploads); backups include it.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which already expires
     WTF_I18N_ENABLED = True

@@ -4,11 +4,12 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from exchange.accounts.models import Role
 from exchange.errors import DomainError
@@ -181,6 +182,59 @@ def vouchers_expire_command() -> None:
     click.echo(f"Expired {expire_vouchers(db.session)} voucher(s).")
 
 
+@click.command("backup")
+@with_appcontext
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Archive to write (default: instance/backups/exchange-<UTC time>.tar.gz).")
+def backup_command(output: Path | None) -> None:
+    """Back up the database and the stored files into one archive."""
+    from datetime import datetime, timezone
+
+    from exchange.backup import BackupError, create_backup
+    from exchange.storage import upload_dir
+
+    if output is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        output = Path(current_app.instance_path) / "backups" / f"exchange-{stamp}.tar.gz"
+    try:
+        manifest = create_backup(db.engine, upload_dir(), output)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the {manifest.database} database (schema {manifest.schema_revision or 'unversioned'}) "
+               f"and {manifest.files} stored file(s) to {output}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace a database that already holds data without asking.")
+def restore_command(archive: Path, yes: bool) -> None:
+    """Replace the database and stored files with a backup, migrate it, and rebuild the search index.
+
+    Stop the web processes and the worker first: they would keep writing to what is replaced.
+    """
+    from exchange.backup import BackupError, database_has_data, read_manifest, restore_backup
+    from exchange.storage import upload_dir
+    from exchange.migrations import upgrade
+    from exchange.search.services import backend, reindex
+
+    try:
+        manifest = read_manifest(archive)
+        if database_has_data(db.engine) and not yes:
+            click.confirm(f"The database already holds data. Replace it with the backup of {manifest.created_at}?",
+                          abort=True)
+        restore_backup(db.engine, upload_dir(), archive)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if manifest.schema_revision is not None:
+        upgrade("head")  # a backup of an older version is brought up to this code's schema
+    db.session.close()  # nothing cached from before the restore
+    count = reindex(db.session)
+    click.echo(f"Restored the backup of {manifest.created_at} ({manifest.files} stored file(s)); "
+               f"indexed {count} entries into the {backend().name} backend.")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (users_cli, seed_cli, db_cli, search_cli, vouchers_cli, worker_command):
+    for command in (users_cli, seed_cli, db_cli, search_cli, vouchers_cli, worker_command, backup_command,
+                    restore_command):
         app.cli.add_command(command)
