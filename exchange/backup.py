@@ -78,16 +78,21 @@ def _run(arguments: list[str], environment: dict[str, str]) -> None:
         raise BackupError(f"{arguments[0]} failed: {finished.stderr.strip()[-2000:]}")
 
 
+def _sqlite_copy(source_path: str | Path, destination_path: str | Path) -> None:
+    """Page by page through SQLite's online backup API: consistent even while others write."""
+    source = sqlite3.connect(source_path)
+    try:
+        destination = sqlite3.connect(destination_path)
+        with destination:
+            source.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+
+
 def _dump_database(engine: sa.Engine, target: Path) -> None:
     if engine.dialect.name == "sqlite":
-        source = sqlite3.connect(engine.url.database or "")
-        try:
-            destination = sqlite3.connect(target)
-            with destination:
-                source.backup(destination)
-            destination.close()
-        finally:
-            source.close()
+        _sqlite_copy(engine.url.database or "", target)
         return
     connection_string, environment = _libpq(engine.url)
     _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}", connection_string],
@@ -174,14 +179,7 @@ def _load_database(engine: sa.Engine, dump: Path) -> None:
     if not dump.is_file():
         raise BackupError("the archive has no database")
     if engine.dialect.name == "sqlite":
-        source = sqlite3.connect(dump)
-        try:
-            destination = sqlite3.connect(engine.url.database or "")
-            with destination:
-                source.backup(destination)
-            destination.close()
-        finally:
-            source.close()
+        _sqlite_copy(dump, engine.url.database or "")
         return
     connection_string, environment = _libpq(engine.url)
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
